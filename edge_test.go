@@ -1,0 +1,339 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestCSRFPreventionRefusesSimpleRequestsWithoutSideEffects(t *testing.T) {
+	ts := startServer(t, nil)
+	email := "csrf-" + randomHex(4) + "@example.com"
+	body := string(mustJSON(t, map[string]any{
+		"query":     registerMutation,
+		"variables": map[string]any{"i": map[string]any{"email": email, "password": "password-123", "name": "Victim"}},
+	}))
+	form := url.Values{"query": {registerMutation}}.Encode()
+	tests := []struct {
+		name        string
+		method      string
+		contentType string
+		body        string
+		query       string
+		headers     map[string]string
+		want        int
+	}{
+		{"text/plain POST", http.MethodPost, "text/plain", body, "", nil, http.StatusBadRequest},
+		{"text/plain with charset", http.MethodPost, "text/plain;charset=UTF-8", body, "", nil, http.StatusBadRequest},
+		{"form POST", http.MethodPost, "application/x-www-form-urlencoded", form, "", nil, http.StatusBadRequest},
+		{"multipart POST", http.MethodPost, "multipart/form-data; boundary=x", "--x--", "", nil, http.StatusBadRequest},
+		{"no content type", http.MethodPost, "", body, "", nil, http.StatusBadRequest},
+		{"GET without header", http.MethodGet, "", "", "query=" + url.QueryEscape("{ me { id } }"), nil, http.StatusBadRequest},
+		{"GET with empty header", http.MethodGet, "", "", "query=" + url.QueryEscape("{ me { id } }"), map[string]string{"Apollo-Require-Preflight": ""}, http.StatusBadRequest},
+		{"GET query with preflight header", http.MethodGet, "", "", "query=" + url.QueryEscape("{ me { id } }"), map[string]string{"Apollo-Require-Preflight": "true"}, http.StatusOK},
+		{"GET query with operation-name header", http.MethodGet, "", "", "query=" + url.QueryEscape("query Me { me { id } }"), map[string]string{"X-Apollo-Operation-Name": "Me"}, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tt.method, ts.URL+"/graphql?"+tt.query, strings.NewReader(tt.body))
+			if tt.contentType != "" {
+				req.Header.Set("Content-Type", tt.contentType)
+			}
+			for k, v := range tt.headers {
+				req.Header.Set(k, v)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Fatalf("status = %d, want %d; body %s", resp.StatusCode, tt.want, b)
+			}
+			if len(resp.Header.Values("Set-Cookie")) != 0 {
+				t.Errorf("refused request set a cookie")
+			}
+		})
+	}
+	// None of the refused registrations happened: the email is still free.
+	c := ts.client(t)
+	r := ts.gql(t, c, registerMutation, map[string]any{"i": map[string]any{"email": email, "password": "password-123", "name": "Victim"}})
+	if len(r.Errors) > 0 {
+		t.Fatalf("register after refused CSRF attempts: %+v (a refused request had a side effect)", r.Errors)
+	}
+}
+
+func TestGETRunsQueriesOnly(t *testing.T) {
+	ts := startServer(t, nil)
+	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/graphql?query="+url.QueryEscape(logoutMutation), nil)
+	req.Header.Set("Apollo-Require-Preflight", "true")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode < 400 || resp.StatusCode >= 500 {
+		t.Fatalf("GET mutation status = %d, want a 4xx refusal", resp.StatusCode)
+	}
+}
+
+func TestCORSAllowsOnlyListedOrigins(t *testing.T) {
+	ts := startServer(t, map[string]string{"CORS_ORIGINS": "http://app.test:5173,https://admin.example.com"})
+	tests := []struct {
+		name      string
+		origin    string
+		preflight bool
+		allowed   bool
+	}{
+		{"listed origin", "http://app.test:5173", false, true},
+		{"second listed origin", "https://admin.example.com", false, true},
+		{"unknown origin", "https://evil.example", false, false},
+		{"listed host other scheme", "https://app.test:5173", false, false},
+		{"null origin", "null", false, false},
+		{"preflight listed", "http://app.test:5173", true, true},
+		{"preflight unknown", "https://evil.example", true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var req *http.Request
+			if tt.preflight {
+				req, _ = http.NewRequest(http.MethodOptions, ts.URL+"/graphql", nil)
+				req.Header.Set("Access-Control-Request-Method", "POST")
+				req.Header.Set("Access-Control-Request-Headers", "apollo-require-preflight,content-type")
+			} else {
+				req, _ = http.NewRequest(http.MethodPost, ts.URL+"/graphql", strings.NewReader(`{"query":"{ __typename }"}`))
+				req.Header.Set("Content-Type", "application/json")
+			}
+			req.Header.Set("Origin", tt.origin)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			acao := resp.Header.Get("Access-Control-Allow-Origin")
+			acac := resp.Header.Get("Access-Control-Allow-Credentials")
+			if !tt.allowed {
+				for k := range resp.Header {
+					if strings.HasPrefix(k, "Access-Control-") {
+						t.Errorf("unknown origin got %s: %q", k, resp.Header.Get(k))
+					}
+				}
+				return
+			}
+			if acao != tt.origin || acac != "true" {
+				t.Fatalf("ACAO=%q ACAC=%q, want %q and true", acao, acac, tt.origin)
+			}
+			if tt.preflight {
+				methods := resp.Header.Get("Access-Control-Allow-Methods")
+				headers := strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers"))
+				if !strings.Contains(methods, "POST") || !strings.Contains(headers, "apollo-require-preflight") || !strings.Contains(headers, "content-type") {
+					t.Errorf("preflight allows methods %q headers %q", methods, headers)
+				}
+			}
+		})
+	}
+}
+
+func TestResponseHeaders(t *testing.T) {
+	ts := startServer(t, nil)
+	c := ts.client(t)
+	r := ts.gql(t, c, `{ __typename }`, nil)
+	h := r.HTTP.Header
+	if h.Get("Cache-Control") != "no-store" {
+		t.Errorf("/graphql Cache-Control = %q, want no-store", h.Get("Cache-Control"))
+	}
+	vary := strings.Join(h.Values("Vary"), ",")
+	if !strings.Contains(vary, "Cookie") || !strings.Contains(vary, "Origin") {
+		t.Errorf("/graphql Vary = %q, want Cookie and Origin", vary)
+	}
+	for _, path := range []string{"/", "/graphql", "/healthz", "/readyz", "/nope"} {
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Referrer-Policy") == "" {
+			t.Errorf("%s: nosniff %q, Referrer-Policy %q", path, resp.Header.Get("X-Content-Type-Options"), resp.Header.Get("Referrer-Policy"))
+		}
+		if path == "/" {
+			csp := resp.Header.Get("Content-Security-Policy")
+			if resp.StatusCode != 200 || !strings.Contains(csp, "script-src 'self'") {
+				t.Errorf("playground: status %d, CSP %q", resp.StatusCode, csp)
+			}
+		}
+	}
+}
+
+func TestResponseMediaTypeFollowsAccept(t *testing.T) {
+	ts := startServer(t, nil)
+	for accept, want := range map[string]string{
+		"application/graphql-response+json": "application/graphql-response+json",
+		"application/json":                  "application/json",
+		"":                                  "application/json",
+	} {
+		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/graphql", strings.NewReader(`{"query":"{ __typename }"}`))
+		req.Header.Set("Content-Type", "application/json")
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Content-Type"); !strings.HasPrefix(got, want) {
+			t.Errorf("Accept %q: Content-Type %q, want %q", accept, got, want)
+		}
+	}
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	ts := startServer(t, nil)
+	resp, err := http.Get(ts.URL + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("/healthz: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	checkReady := func(wantStatus int, wantRedis string) {
+		t.Helper()
+		resp, err := http.Get(ts.URL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]string
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != wantStatus || body["redis"] != wantRedis || body["mongodb"] != "ok" {
+			t.Fatalf("/readyz = %d %v, want %d with redis %s and mongodb ok", resp.StatusCode, body, wantStatus, wantRedis)
+		}
+	}
+	checkReady(200, "ok")
+	ts.Redis.Stop(t)
+	checkReady(503, "unavailable")
+	ts.Redis.Restart(t)
+	checkReady(200, "ok")
+}
+
+func TestOversizedBodyIsRefused(t *testing.T) {
+	ts := startServer(t, nil)
+	big := `{"query":"{ __typename }","variables":{"x":"` + strings.Repeat("a", 2<<20) + `"}}`
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/graphql", strings.NewReader(big))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("2 MiB body: status %d, want 413", resp.StatusCode)
+	}
+}
+
+func TestRequestErrorsAreTheClients(t *testing.T) {
+	ts := startServer(t, nil)
+	tests := []struct {
+		name     string
+		body     string
+		wantCode string
+	}{
+		{"malformed JSON", `{"query": "{ me { id } }", "variables": {"password": "hunter2-secret"`, "BAD_USER_INPUT"},
+		{"wrong JSON shape", `{"query": 42, "variables": {"password": "hunter2-secret"}}`, "BAD_USER_INPUT"},
+		{"syntax error", `{"query": "{ me { id "}`, "GRAPHQL_PARSE_FAILED"},
+		{"unknown field", `{"query": "{ nope }"}`, "GRAPHQL_VALIDATION_FAILED"},
+		{"variable of wrong type", `{"query": "mutation($i: LoginInput!) { login(input: $i) { id } }", "variables": {"i": {"email": 5, "password": true}}}`, "GRAPHQL_VALIDATION_FAILED"},
+		{"missing variable", `{"query": "mutation($i: LoginInput!) { login(input: $i) { id } }"}`, "GRAPHQL_VALIDATION_FAILED"},
+		{"unknown operation", `{"query": "query A { me { id } }", "operationName": "B"}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, ts.URL+"/graphql", strings.NewReader(tt.body))
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode >= 500 {
+				t.Fatalf("status %d for a client error: %s", resp.StatusCode, raw)
+			}
+			if strings.Contains(string(raw), "hunter2") {
+				t.Fatalf("the response echoes the request body: %s", raw)
+			}
+			var out gqlResponse
+			if err := json.Unmarshal(raw, &out); err != nil || len(out.Errors) == 0 {
+				t.Fatalf("want a GraphQL error, got %s", raw)
+			}
+			code := out.code()
+			if code == "" || code == "INTERNAL_SERVER_ERROR" || (tt.wantCode != "" && code != tt.wantCode) {
+				t.Fatalf("code %q, want %q (body %s)", code, tt.wantCode, raw)
+			}
+		})
+	}
+}
+
+func TestDepthLimitRefusesDeepQueriesButNotIntrospection(t *testing.T) {
+	ts := startServer(t, map[string]string{"GRAPHQL_MAX_DEPTH": "1"})
+	c := ts.client(t)
+	if r := ts.gql(t, c, `{ __typename }`, nil); len(r.Errors) > 0 {
+		t.Fatalf("depth 1 refused: %+v", r.Errors)
+	}
+	for _, q := range []string{
+		`{ me { id } }`,
+		`query { ...F } fragment F on Query { me { ... on User { id } } }`,
+	} {
+		r := ts.gql(t, c, q, nil)
+		if r.code() != "GRAPHQL_VALIDATION_FAILED" || r.Data["me"] != nil {
+			t.Fatalf("%s: code %q data %v, want refused before running", q, r.code(), r.Data)
+		}
+	}
+	if r := ts.gql(t, c, introspectionQuery, nil); len(r.Errors) > 0 {
+		t.Fatalf("standard introspection refused: %+v", r.Errors)
+	}
+}
+
+func TestIntrospectionCanBeTurnedOff(t *testing.T) {
+	ts := startServer(t, map[string]string{"GRAPHQL_INTROSPECTION": "false"})
+	r := ts.gql(t, ts.client(t), `{ __schema { types { name } } }`, nil)
+	if len(r.Errors) == 0 {
+		t.Fatal("introspection answered with GRAPHQL_INTROSPECTION=false")
+	}
+}
+
+// introspectionQuery is the query GraphiQL and graphql-js's
+// getIntrospectionQuery() send.
+const introspectionQuery = `query IntrospectionQuery {
+  __schema {
+    queryType { name } mutationType { name } subscriptionType { name }
+    types { ...FullType }
+    directives { name description locations args { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description
+  fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type {
+  kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
+}`

@@ -1,0 +1,215 @@
+package session
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+
+	"github.com/gorilla/sessions"
+)
+
+type stateKey struct{}
+
+// state is one request's session. The middleware loads it once; resolvers,
+// which gqlgen runs concurrently, read and change it under mu.
+type state struct {
+	m       *Manager
+	r       *http.Request
+	w       *responseWriter
+	mu      sync.Mutex
+	sess    *sessions.Session
+	loadErr error
+}
+
+// Middleware loads the request's session once, extends its idle expiry when
+// due (at most one Redis write per session per TouchInterval), and puts the
+// request, the response writer and the session into the context for
+// UserID, SignIn, SignOut, Request and ResponseWriter.
+//
+// Cookies are written into the header map by SignIn and SignOut themselves,
+// while the resolver runs: gqlgen writes the response only after every
+// resolver has returned. If the headers have already gone out (a streamed
+// response), SignIn and SignOut fail with ErrHeadersSent instead of
+// silently losing the cookie.
+func (m *Manager) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := &state{m: m}
+		st.w = &responseWriter{ResponseWriter: w, mu: &st.mu}
+		r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
+		st.r = r
+		st.sess, st.loadErr = m.New(r, m.opts.CookieName)
+		if st.loadErr == nil && !st.sess.IsNew {
+			m.touchIfDue(r, st)
+		}
+		next.ServeHTTP(st.w, r)
+	})
+}
+
+func (m *Manager) touchIfDue(r *http.Request, st *state) {
+	rec := st.sess.Values[recordKey{}].(*record)
+	now := m.opts.Now()
+	if now.Sub(rec.lastSeenAt()) < m.opts.TouchInterval {
+		return
+	}
+	updated := *rec
+	updated.LastSeen = now.UnixMilli()
+	st.sess.Values[recordKey{}] = &updated
+	// A failed extension is not the request's failure: the session stays
+	// valid until its current expiry and the next request tries again.
+	if err := m.Save(r, st.w, st.sess); err != nil {
+		st.sess.Values[recordKey{}] = rec
+	}
+}
+
+func from(ctx context.Context) *state {
+	st, _ := ctx.Value(stateKey{}).(*state)
+	return st
+}
+
+// UserID returns the signed-in user's id, or "" for an anonymous request.
+// It fails with ErrUnavailable when the session could not be loaded, so that
+// a Redis outage is never mistaken for "signed out".
+func UserID(ctx context.Context) (string, error) {
+	st := from(ctx)
+	if st == nil {
+		return "", nil
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.loadErr != nil {
+		return "", st.loadErr
+	}
+	if rec, ok := st.sess.Values[recordKey{}].(*record); ok {
+		return rec.UserID, nil
+	}
+	return "", nil
+}
+
+// SignIn ends the request's current session, if any, and starts a new one
+// for userID with a fresh token, set as the cookie of this response.
+func SignIn(ctx context.Context, userID string) error {
+	st := from(ctx)
+	if st == nil {
+		return fmt.Errorf("session: SignIn outside the session middleware")
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.w.wroteHeader {
+		return ErrHeadersSent
+	}
+	m := st.m
+	if err := st.endLocked(); err != nil {
+		return err
+	}
+	now := m.opts.Now().UnixMilli()
+	s := sessions.NewSession(m, m.opts.CookieName)
+	s.IsNew = true
+	s.Values[recordKey{}] = &record{
+		UserID:    userID,
+		Created:   now,
+		LastSeen:  now,
+		UserAgent: truncateUTF8(st.r.UserAgent(), maxUserAgent),
+		IP:        m.opts.ClientIP(st.r),
+	}
+	if err := m.Save(st.r, st.w, s); err != nil {
+		return err
+	}
+	st.sess, st.loadErr = s, nil
+	return nil
+}
+
+// SignOut ends the request's session in Redis and expires the cookie. It
+// reports whether there was a session to end.
+func SignOut(ctx context.Context) (bool, error) {
+	st := from(ctx)
+	if st == nil {
+		return false, nil
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.loadErr != nil {
+		return false, st.loadErr
+	}
+	if st.sess.IsNew {
+		return false, nil
+	}
+	if st.w.wroteHeader {
+		return false, ErrHeadersSent
+	}
+	if err := st.endLocked(); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// endLocked ends the current session, if any, and expires the cookie.
+func (st *state) endLocked() error {
+	if st.sess == nil || st.sess.IsNew {
+		return nil
+	}
+	st.sess.Options.MaxAge = -1
+	if err := st.m.Save(st.r, st.w, st.sess); err != nil {
+		return err
+	}
+	st.sess = sessions.NewSession(st.m, st.m.opts.CookieName)
+	st.sess.IsNew = true
+	st.sess.Options = st.m.cookieOptions(-1)
+	return nil
+}
+
+// Request returns the HTTP request behind ctx, or nil outside the middleware.
+func Request(ctx context.Context) *http.Request {
+	if st := from(ctx); st != nil {
+		return st.r
+	}
+	return nil
+}
+
+// ResponseWriter returns the response writer behind ctx, or nil outside the
+// middleware. Headers set through it after the response began are lost.
+func ResponseWriter(ctx context.Context) http.ResponseWriter {
+	if st := from(ctx); st != nil {
+		return st.w
+	}
+	return nil
+}
+
+// responseWriter records when the headers go out, so that a late cookie is
+// an error rather than silently dropped. It keeps Flush, Hijack and Unwrap
+// so streaming and websockets work through it.
+type responseWriter struct {
+	http.ResponseWriter
+	mu          *sync.Mutex
+	wroteHeader bool
+}
+
+func (w *responseWriter) markWritten() {
+	w.mu.Lock()
+	w.wroteHeader = true
+	w.mu.Unlock()
+}
+
+func (w *responseWriter) WriteHeader(code int) {
+	w.markWritten()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *responseWriter) Write(b []byte) (int, error) {
+	w.markWritten()
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *responseWriter) Flush() {
+	w.markWritten()
+	http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	w.markWritten()
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

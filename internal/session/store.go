@@ -1,0 +1,108 @@
+package session
+
+import (
+	"math"
+	"net/http"
+
+	"github.com/gorilla/sessions"
+)
+
+// Keys of gorilla's Session.Values that the Manager owns. Only the record is
+// persisted; the token lives in Values for the request only, so that Save can
+// write the cookie.
+type (
+	recordKey struct{}
+	tokenKey  struct{}
+)
+
+// Get returns the named session through gorilla's per-request registry.
+// Within this project the middleware loads the session once per request;
+// call UserID, SignIn and SignOut instead.
+func (m *Manager) Get(r *http.Request, name string) (*sessions.Session, error) {
+	return sessions.GetRegistry(r).Get(m, name)
+}
+
+// New loads the session named by the request's cookie. A cookie that is not
+// a well-formed token, or names no live session, gives a new empty session
+// (IsNew, no ID): the client's value is never adopted. Malformed values are
+// refused without a Redis round trip.
+func (m *Manager) New(r *http.Request, name string) (*sessions.Session, error) {
+	s := sessions.NewSession(m, name)
+	s.IsNew = true
+	s.Options = m.cookieOptions(int(m.opts.IdleTimeout.Seconds()))
+	c, err := r.Cookie(name)
+	if err != nil {
+		return s, nil
+	}
+	tok, ok := parseToken(c.Value)
+	if !ok {
+		return s, nil
+	}
+	rec, err := m.load(r.Context(), tok)
+	if err != nil || rec == nil {
+		return s, err
+	}
+	s.IsNew = false
+	s.ID = tok.storageID
+	s.Values[recordKey{}] = rec
+	s.Values[tokenKey{}] = c.Value
+	s.Options.MaxAge = m.maxAge(rec)
+	return s, nil
+}
+
+// Save persists s and writes its cookie to w:
+//   - Options.MaxAge < 0 ends the session in Redis (key and index entry) and
+//     expires the cookie;
+//   - a session with no ID gets a fresh token and is created (it must carry
+//     a user: anonymous sessions are never stored);
+//   - otherwise the session's lifetime is extended, if it still exists.
+func (m *Manager) Save(r *http.Request, w http.ResponseWriter, s *sessions.Session) error {
+	rec, _ := s.Values[recordKey{}].(*record)
+	if s.Options != nil && s.Options.MaxAge < 0 {
+		if rec != nil && s.ID != "" {
+			if err := m.destroy(r.Context(), rec.UserID, s.ID); err != nil {
+				return err
+			}
+		}
+		http.SetCookie(w, m.cookie("", -1))
+		delete(s.Values, recordKey{})
+		delete(s.Values, tokenKey{})
+		s.ID = ""
+		return nil
+	}
+	if rec == nil {
+		return nil
+	}
+	if s.ID == "" {
+		token, err := newToken(rec.UserID)
+		if err != nil {
+			return err
+		}
+		tok, _ := parseToken(token)
+		if _, err := m.write(r.Context(), tok.storageID, rec, "NX"); err != nil {
+			return err
+		}
+		s.ID = tok.storageID
+		s.Values[tokenKey{}] = token
+		s.IsNew = false
+	} else {
+		ok, err := m.write(r.Context(), s.ID, rec, "XX")
+		if err != nil || !ok {
+			return err
+		}
+	}
+	token, _ := s.Values[tokenKey{}].(string)
+	s.Options = m.cookieOptions(m.maxAge(rec))
+	http.SetCookie(w, sessions.NewCookie(s.Name(), token, s.Options))
+	return nil
+}
+
+// maxAge is the cookie Max-Age in seconds: until the session's expiry, so the
+// browser forgets the cookie when the server does.
+func (m *Manager) maxAge(rec *record) int {
+	left := m.expiresAt(rec).Sub(m.opts.Now()).Seconds()
+	if left < 1 {
+		return 1
+	}
+	return int(math.Ceil(left))
+}

@@ -1,0 +1,127 @@
+// Package store owns the MongoDB documents and queries of the application.
+// It speaks only features that both MongoDB and FerretDB support (no
+// transactions), so the in-process development database and a real MongoDB
+// take the same code path.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Sentinel errors, checked with errors.Is.
+var (
+	ErrNotFound    = errors.New("not found")
+	ErrEmailTaken  = errors.New("email already in use")
+	ErrUnavailable = errors.New("database unavailable")
+)
+
+// User is a stored account. Email is normalized (trimmed, lower-case) by
+// the caller; the unique index is on it.
+type User struct {
+	ID           string
+	Email        string
+	Name         string
+	PasswordHash []byte
+	CreatedAt    time.Time
+}
+
+type userDoc struct {
+	ID           bson.ObjectID `bson:"_id"`
+	Email        string        `bson:"email"`
+	Name         string        `bson:"name"`
+	PasswordHash []byte        `bson:"passwordHash"`
+	CreatedAt    time.Time     `bson:"createdAt"`
+}
+
+func (d *userDoc) user() User {
+	return User{ID: d.ID.Hex(), Email: d.Email, Name: d.Name, PasswordHash: d.PasswordHash, CreatedAt: d.CreatedAt.UTC()}
+}
+
+// Users is the users collection.
+type Users struct {
+	coll    *mongo.Collection
+	timeout time.Duration
+}
+
+// NewUsers returns the users collection of db, creating its unique email
+// index if missing. timeout bounds each call.
+func NewUsers(ctx context.Context, db *mongo.Database, timeout time.Duration) (*Users, error) {
+	u := &Users{coll: db.Collection("users"), timeout: timeout}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	_, err := u.coll.Indexes().CreateOne(ctx, mongo.IndexModel{
+		Keys:    bson.D{{Key: "email", Value: 1}},
+		Options: options.Index().SetUnique(true).SetName("email_unique"),
+	})
+	if err != nil {
+		return nil, classify("create users index", err)
+	}
+	return u, nil
+}
+
+// Create inserts u and returns it with its new ID and creation time
+// (millisecond precision, as MongoDB stores it). ErrEmailTaken when the
+// email is in use.
+func (u *Users) Create(ctx context.Context, user User) (User, error) {
+	doc := userDoc{
+		ID:           bson.NewObjectID(),
+		Email:        user.Email,
+		Name:         user.Name,
+		PasswordHash: user.PasswordHash,
+		CreatedAt:    time.Now().UTC().Truncate(time.Millisecond),
+	}
+	ctx, cancel := context.WithTimeout(ctx, u.timeout)
+	defer cancel()
+	if _, err := u.coll.InsertOne(ctx, doc); err != nil {
+		if mongo.IsDuplicateKeyError(err) {
+			return User{}, ErrEmailTaken
+		}
+		return User{}, classify("insert user", err)
+	}
+	return doc.user(), nil
+}
+
+// ByEmail returns the user with the normalized email, or ErrNotFound.
+func (u *Users) ByEmail(ctx context.Context, email string) (User, error) {
+	return u.findOne(ctx, bson.D{{Key: "email", Value: email}})
+}
+
+// ByID returns the user with id, or ErrNotFound (also for a malformed id).
+func (u *Users) ByID(ctx context.Context, id string) (User, error) {
+	oid, err := bson.ObjectIDFromHex(id)
+	if err != nil {
+		return User{}, ErrNotFound
+	}
+	return u.findOne(ctx, bson.D{{Key: "_id", Value: oid}})
+}
+
+func (u *Users) findOne(ctx context.Context, filter bson.D) (User, error) {
+	ctx, cancel := context.WithTimeout(ctx, u.timeout)
+	defer cancel()
+	var doc userDoc
+	err := u.coll.FindOne(ctx, filter).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return User{}, ErrNotFound
+	}
+	if err != nil {
+		return User{}, classify("find user", err)
+	}
+	return doc.user(), nil
+}
+
+// classify marks failures to reach the database as ErrUnavailable, so the
+// edge can answer SERVICE_UNAVAILABLE; other errors stay internal.
+func classify(op string, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		mongo.IsTimeout(err) || mongo.IsNetworkError(err) || errors.Is(err, mongo.ErrClientDisconnected) {
+		return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}

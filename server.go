@@ -1,0 +1,117 @@
+// Command server serves the GraphQL API with cookie sessions in Redis and
+// users in MongoDB. With REDIS_URL or MONGODB_URI unset it starts the
+// missing store inside the process, so `go run .` works on a fresh machine.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/sessiongql/server/graph"
+	"github.com/sessiongql/server/internal/account"
+	"github.com/sessiongql/server/internal/clientip"
+	"github.com/sessiongql/server/internal/config"
+	"github.com/sessiongql/server/internal/session"
+	"github.com/sessiongql/server/internal/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(1)
+	}
+}
+
+// run starts the server and blocks until ctx ends, then shuts down
+// gracefully. Everything it needs comes in as arguments, so tests start the
+// whole server in-process with their own environment.
+func run(ctx context.Context, _ []string, getenv func(string) string, _ io.Writer, stderr io.Writer) error {
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+
+	embeddedLog := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError})).With("component", "ferretdb")
+	stores, err := openStores(ctx, cfg, logger, embeddedLog)
+	if err != nil {
+		return err
+	}
+	defer stores.Close()
+
+	users, err := store.NewUsers(ctx, stores.mongo.Database(cfg.MongoDatabase), cfg.StoreTimeout)
+	if err != nil {
+		return fmt.Errorf("users collection: %w", err)
+	}
+	accounts, err := account.NewService(users, cfg.BcryptCost)
+	if err != nil {
+		return err
+	}
+	ips := clientip.New(cfg.TrustedProxies)
+	sessions := session.NewManager(stores.redis, session.Options{
+		CookieName:  cfg.CookieName,
+		Secure:      cfg.CookieSecure,
+		IdleTimeout: cfg.IdleTimeout,
+		Lifetime:    cfg.Lifetime,
+		Timeout:     cfg.StoreTimeout,
+		ClientIP:    ips.ClientIP,
+	})
+	gql := graph.NewServer(&graph.Resolver{Accounts: accounts}, graph.ServerOptions{
+		Introspection: cfg.Introspection,
+		MaxDepth:      cfg.MaxDepth,
+		MaxComplexity: cfg.MaxComplexity,
+		Logger:        logger,
+	})
+
+	handler := NewServer(logger, cfg, sessions, gql, stores)
+	return serve(ctx, logger, cfg, handler)
+}
+
+// serve listens on cfg.Port until ctx ends, then lets in-flight requests
+// finish for up to cfg.ShutdownTimeout.
+func serve(ctx context.Context, logger *slog.Logger, cfg config.Config, handler http.Handler) error {
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	logger.Info("listening", "addr", ln.Addr().String(), "playground", fmt.Sprintf("http://localhost:%d/", ln.Addr().(*net.TCPAddr).Port))
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
