@@ -53,6 +53,25 @@ type testServer struct {
 	Redis *redistest.Server
 	Env   map[string]string
 	logs  *syncBuffer
+
+	stopOnce sync.Once
+	stopErr  error
+	cancel   context.CancelFunc
+	done     chan error
+}
+
+// Stop shuts the server down as SIGTERM would and returns what run returned.
+func (ts *testServer) Stop(t *testing.T) error {
+	t.Helper()
+	ts.stopOnce.Do(func() {
+		ts.cancel()
+		select {
+		case ts.stopErr = <-ts.done:
+		case <-time.After(20 * time.Second):
+			ts.stopErr = fmt.Errorf("server did not stop within 20s")
+		}
+	})
+	return ts.stopErr
 }
 
 // startServer runs the server with test defaults overridden by env.
@@ -78,19 +97,14 @@ func startServer(t *testing.T, env map[string]string) *testServer {
 	ts.URL = "http://127.0.0.1:" + ts.Env["PORT"]
 
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
+	ts.cancel, ts.done = cancel, make(chan error, 1)
 	go func() {
-		done <- run(ctx, nil, func(k string) string { return ts.Env[k] }, io.Discard, ts.logs)
+		ts.done <- run(ctx, nil, func(k string) string { return ts.Env[k] }, io.Discard, ts.logs)
 	}()
+	done := ts.done
 	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("run returned: %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Errorf("server did not stop within 15s")
+		if err := ts.Stop(t); err != nil {
+			t.Errorf("run returned: %v", err)
 		}
 		if t.Failed() {
 			t.Logf("server log:\n%s", ts.logs.String())
@@ -317,4 +331,8 @@ func hostPort(t *testing.T, uri string) string {
 		t.Fatal(err)
 	}
 	return u.Host
+}
+
+func jsonDecode(resp *http.Response, v any) error {
+	return json.NewDecoder(resp.Body).Decode(v)
 }

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestEmbeddedStoresStartWithNothingConfiguredAndKeepUsers(t *testing.T) {
+	dataDir := t.TempDir()
+	env := map[string]string{"REDIS_URL": "", "MONGODB_URI": "", "DATA_DIR": dataDir, "MONGODB_DATABASE": "embedded"}
+	ts := startServer(t, env)
+	u, pw := ts.register(t, ts.client(t))
+	logs := ts.logs.String()
+	if !strings.Contains(logs, "redis: in-process") || !strings.Contains(logs, "mongodb: in-process") {
+		t.Fatalf("log does not say which stores are in-process:\n%s", logs)
+	}
+	if err := ts.Stop(t); err != nil {
+		t.Fatal(err)
+	}
+
+	again := startServer(t, env) // same DATA_DIR: the user is still there
+	c := again.client(t)
+	r := again.gql(t, c, loginMutation, map[string]any{"i": map[string]any{"email": u.Email, "password": pw}})
+	if len(r.Errors) > 0 {
+		t.Fatalf("login after restart: %+v", r.Errors)
+	}
+	if me := again.me(t, c); me == nil || me.ID != u.ID {
+		t.Fatalf("me after restart = %+v, want %s", me, u.ID)
+	}
+}
+
+func TestShutdownFinishesInFlightRequests(t *testing.T) {
+	ts := startServer(t, map[string]string{"BCRYPT_COST": "13"}) // a registration takes a while
+	type result struct {
+		r   gqlResponse
+		err error
+	}
+	got := make(chan result, 1)
+	go func() {
+		c := &http.Client{Timeout: 30 * time.Second}
+		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/graphql", strings.NewReader(string(mustJSON(t, map[string]any{
+			"query": registerMutation, "variables": map[string]any{"i": map[string]any{"email": "slow-" + randomHex(4) + "@example.com", "password": "password-123", "name": "Slow"}},
+		}))))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := c.Do(req)
+		if err != nil {
+			got <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		var r gqlResponse
+		r.HTTP = resp
+		err = jsonDecode(resp, &r)
+		got <- result{r: r, err: err}
+	}()
+	time.Sleep(150 * time.Millisecond) // the request is inside bcrypt now
+	if err := ts.Stop(t); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	res := <-got
+	if res.err != nil {
+		t.Fatalf("in-flight request failed during shutdown: %v", res.err)
+	}
+	if len(res.r.Errors) > 0 || res.r.Data["register"] == nil {
+		t.Fatalf("in-flight register during shutdown: %+v", res.r.Errors)
+	}
+	if _, err := http.Get(ts.URL + "/healthz"); err == nil {
+		t.Fatal("server still accepts connections after shutdown")
+	}
+}
