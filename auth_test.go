@@ -164,8 +164,10 @@ func TestReplayAfterLogoutIsAnonymous(t *testing.T) {
 		t.Fatal("logout with a replayed cookie = true")
 	}
 	rdb := redisClient(t, ts)
-	if keys := rdb.Keys(context.Background(), "*").Val(); len(keys) != 0 {
-		t.Fatalf("Redis still holds %v after the only session ended", keys)
+	for _, pattern := range []string{"sess:*", "usess:*"} {
+		if keys := rdb.Keys(context.Background(), pattern).Val(); len(keys) != 0 {
+			t.Fatalf("Redis still holds %v after the only session ended", keys)
+		}
 	}
 }
 

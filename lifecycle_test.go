@@ -32,7 +32,8 @@ func TestEmbeddedStoresStartWithNothingConfiguredAndKeepUsers(t *testing.T) {
 }
 
 func TestShutdownFinishesInFlightRequests(t *testing.T) {
-	ts := startServer(t, map[string]string{"BCRYPT_COST": "13"}) // a registration takes a while
+	// A registration at cost 12 takes a while (longer still under -race).
+	ts := startServer(t, map[string]string{"BCRYPT_COST": "12", "SHUTDOWN_TIMEOUT": "60s"})
 	type result struct {
 		r   gqlResponse
 		err error

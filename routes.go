@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -28,6 +29,7 @@ func NewServer(logger *slog.Logger, cfg config.Config, sessions *session.Manager
 	mux := http.NewServeMux()
 
 	api := sessions.Middleware(gql)
+	api = checkUpgradeOrigin(api, cfg.CORSOrigins)
 	api = csrf.Prevent(api)
 	api = limitBody(api, maxBodyBytes)
 	api = graphqlHeaders(api)
@@ -42,6 +44,7 @@ func NewServer(logger *slog.Logger, cfg config.Config, sessions *session.Manager
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
 	})
+	mux.Handle("GET /metrics", st.metrics.Handler())
 	mux.Handle("GET /readyz", readiness(map[string]func(context.Context) error{
 		"redis":   func(ctx context.Context) error { return st.redis.Ping(ctx).Err() },
 		"mongodb": func(ctx context.Context) error { return st.mongo.Ping(ctx, nil) },
@@ -174,3 +177,19 @@ func (s *statusRecorder) WriteHeader(code int) {
 }
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// checkUpgradeOrigin refuses with 403, before the upgrade, a websocket
+// handshake whose Origin is not on the CORS allowlist (cross-site websocket
+// hijacking: the browser sends the cookie with it). No Origin means a
+// non-browser client, which carries no ambient cookie, and is let through.
+func checkUpgradeOrigin(next http.Handler, allowed []string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "" {
+			if o := r.Header.Get("Origin"); o != "" && !slices.Contains(allowed, o) {
+				http.Error(w, "origin not allowed", http.StatusForbidden)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}

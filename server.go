@@ -17,10 +17,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/sessiongql/server/graph"
 	"github.com/sessiongql/server/internal/account"
 	"github.com/sessiongql/server/internal/clientip"
 	"github.com/sessiongql/server/internal/config"
+	"github.com/sessiongql/server/internal/ratelimit"
 	"github.com/sessiongql/server/internal/session"
 	"github.com/sessiongql/server/internal/store"
 )
@@ -55,7 +58,13 @@ func run(ctx context.Context, _ []string, getenv func(string) string, _ io.Write
 	if err != nil {
 		return fmt.Errorf("users collection: %w", err)
 	}
-	accounts, err := account.NewService(users, cfg.BcryptCost)
+	accounts, err := account.NewService(users, cfg.BcryptCost, ratelimit.New(stores.redis, cfg.StoreTimeout), account.Limits{
+		LoginPerEmail:  cfg.LoginLimitPerEmail,
+		LoginPerIP:     cfg.LoginLimitPerIP,
+		LoginWindow:    cfg.LoginLimitWindow,
+		RegisterPerIP:  cfg.RegisterLimitPerIP,
+		RegisterWindow: cfg.RegisterLimitWindow,
+	})
 	if err != nil {
 		return err
 	}
@@ -68,11 +77,14 @@ func run(ctx context.Context, _ []string, getenv func(string) string, _ io.Write
 		Timeout:     cfg.StoreTimeout,
 		ClientIP:    ips.ClientIP,
 	})
-	gql := graph.NewServer(&graph.Resolver{Accounts: accounts}, graph.ServerOptions{
-		Introspection: cfg.Introspection,
-		MaxDepth:      cfg.MaxDepth,
-		MaxComplexity: cfg.MaxComplexity,
-		Logger:        logger,
+	defer sessions.Close()
+	gql := graph.NewServer(&graph.Resolver{Accounts: accounts, Subscriptions: stores.metrics.Subscriptions()}, graph.ServerOptions{
+		Introspection:  cfg.Introspection,
+		MaxDepth:       cfg.MaxDepth,
+		MaxComplexity:  cfg.MaxComplexity,
+		AllowedOrigins: cfg.CORSOrigins,
+		Logger:         logger,
+		Extensions:     []graphql.HandlerExtension{graph.Observe{Observer: stores.metrics}},
 	})
 
 	handler := NewServer(logger, cfg, sessions, gql, stores)

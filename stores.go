@@ -13,14 +13,16 @@ import (
 
 	"github.com/sessiongql/server/internal/config"
 	"github.com/sessiongql/server/internal/devstack"
+	"github.com/sessiongql/server/internal/metrics"
 )
 
 // stores are the server's connections, and the in-process servers behind
 // them when the configuration names none.
 type stores struct {
-	redis  redis.UniversalClient
-	mongo  *mongo.Client
-	closer []func()
+	redis   redis.UniversalClient
+	mongo   *mongo.Client
+	metrics *metrics.Metrics
+	closer  []func()
 }
 
 // Close disconnects the clients, then stops any in-process servers.
@@ -35,7 +37,7 @@ func (s *stores) Close() {
 // MongoDB driver talk to them. embeddedLog receives the in-process MongoDB's
 // own messages (FerretDB logs every unsupported command at warning level).
 func openStores(ctx context.Context, cfg config.Config, logger, embeddedLog *slog.Logger) (st *stores, err error) {
-	st = &stores{}
+	st = &stores{metrics: metrics.New()}
 	defer func() {
 		if err != nil {
 			st.Close()
@@ -58,6 +60,7 @@ func openStores(ctx context.Context, cfg config.Config, logger, embeddedLog *slo
 	if err != nil {
 		return nil, err
 	}
+	rdb.AddHook(st.metrics.RedisHook())
 	st.redis = rdb
 	st.closer = append(st.closer, func() { _ = rdb.Close() })
 
@@ -76,7 +79,8 @@ func openStores(ctx context.Context, cfg config.Config, logger, embeddedLog *slo
 	client, err := mongo.Connect(options.Client().ApplyURI(mongoURI).
 		SetTimeout(cfg.StoreTimeout).
 		SetServerSelectionTimeout(cfg.StoreTimeout).
-		SetConnectTimeout(cfg.StoreTimeout))
+		SetConnectTimeout(cfg.StoreTimeout).
+		SetMonitor(st.metrics.MongoMonitor()))
 	if err != nil {
 		return nil, fmt.Errorf("MONGODB_URI: %w", err)
 	}

@@ -5,14 +5,37 @@ package graph
 import (
 	"github.com/sessiongql/server/graph/model"
 	"github.com/sessiongql/server/internal/account"
+	"github.com/sessiongql/server/internal/session"
 	"github.com/sessiongql/server/internal/store"
 )
 
 // Resolver holds the resolvers' dependencies and nothing else.
 type Resolver struct {
 	Accounts *account.Service
+	// Subscriptions counts open subscriptions (a metrics gauge).
+	Subscriptions Gauge
+}
+
+// Gauge is a number that goes up and down, e.g. a prometheus.Gauge.
+type Gauge interface {
+	Inc()
+	Dec()
 }
 
 func userModel(u store.User) *model.User {
 	return &model.User{ID: u.ID, Email: u.Email, Name: u.Name, CreatedAt: u.CreatedAt}
+}
+
+func sessionModel(in session.Info) model.Session {
+	s := model.Session{
+		ID: in.ID, Current: in.Current,
+		CreatedAt: in.CreatedAt, LastSeenAt: in.LastSeenAt, ExpiresAt: in.ExpiresAt,
+	}
+	if in.UserAgent != "" {
+		s.UserAgent = &in.UserAgent
+	}
+	if in.IP != "" {
+		s.IP = &in.IP
+	}
+	return s
 }

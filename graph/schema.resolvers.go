@@ -17,7 +17,7 @@ import (
 
 // Register is the resolver for the register field.
 func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInput) (*model.User, error) {
-	u, err := r.Accounts.Register(ctx, account.RegisterInput{Email: input.Email, Password: input.Password, Name: input.Name})
+	u, err := r.Accounts.Register(ctx, account.RegisterInput{Email: input.Email, Password: input.Password, Name: input.Name}, session.ClientIP(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -29,7 +29,7 @@ func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInp
 
 // Login is the resolver for the login field.
 func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*model.User, error) {
-	u, err := r.Accounts.Authenticate(ctx, input.Email, input.Password)
+	u, err := r.Accounts.Authenticate(ctx, input.Email, input.Password, session.ClientIP(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -42,6 +42,34 @@ func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*
 // Logout is the resolver for the logout field.
 func (r *mutationResolver) Logout(ctx context.Context) (bool, error) {
 	return session.SignOut(ctx)
+}
+
+// RevokeSession is the resolver for the revokeSession field.
+func (r *mutationResolver) RevokeSession(ctx context.Context, id string) (bool, error) {
+	return session.Revoke(ctx, id)
+}
+
+// LogoutOtherSessions is the resolver for the logoutOtherSessions field.
+func (r *mutationResolver) LogoutOtherSessions(ctx context.Context) (int, error) {
+	return session.RevokeOthers(ctx, session.ReasonRevoked)
+}
+
+// ChangePassword is the resolver for the changePassword field.
+func (r *mutationResolver) ChangePassword(ctx context.Context, input model.ChangePasswordInput) (bool, error) {
+	id, err := signedInUser(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := r.Accounts.ChangePassword(ctx, id, input.CurrentPassword, input.NewPassword); err != nil {
+		return false, err
+	}
+	if _, err := session.RevokeOthers(ctx, session.ReasonPasswordChanged); err != nil {
+		return false, err
+	}
+	if err := session.SignIn(ctx, id); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // Me is the resolver for the me field.
@@ -60,13 +88,54 @@ func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
 	return userModel(u), nil
 }
 
+// Sessions is the resolver for the sessions field.
+func (r *queryResolver) Sessions(ctx context.Context) ([]model.Session, error) {
+	infos, err := session.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.Session, len(infos))
+	for i, in := range infos {
+		out[i] = sessionModel(in)
+	}
+	return out, nil
+}
+
+// SessionEnded is the resolver for the sessionEnded field.
+func (r *subscriptionResolver) SessionEnded(ctx context.Context) (<-chan *model.SessionEndedEvent, error) {
+	reasons, err := session.Watch(ctx)
+	if errors.Is(err, session.ErrNotSignedIn) {
+		return nil, errUnauthenticated()
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.Subscriptions.Inc()
+	out := make(chan *model.SessionEndedEvent, 1)
+	go func() {
+		defer close(out)
+		defer r.Subscriptions.Dec()
+		reason, ok := <-reasons
+		if !ok {
+			return // the client stopped the operation or the socket closed
+		}
+		closeAfterComplete(ctx)
+		out <- &model.SessionEndedEvent{Reason: reason}
+	}()
+	return out, nil
+}
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 type (
-	mutationResolver struct{ *Resolver }
-	queryResolver    struct{ *Resolver }
+	mutationResolver     struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	subscriptionResolver struct{ *Resolver }
 )

@@ -2,6 +2,9 @@ package graph
 
 import (
 	"log/slog"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
@@ -15,15 +18,23 @@ type ServerOptions struct {
 	Introspection bool
 	MaxDepth      int
 	MaxComplexity int
-	Logger        *slog.Logger
+	// AllowedOrigins is the CORS allowlist; websocket upgrades are checked
+	// against it too.
+	AllowedOrigins []string
+	Logger         *slog.Logger
+	// Extensions run around every operation (metrics).
+	Extensions []graphql.HandlerExtension
 }
 
 // NewServer builds the GraphQL handler explicitly (handler.New, not the
-// deprecated NewDefaultServer): POST and GET transports (GET runs queries
-// only), a parsed-query cache, automatic persisted queries, optional
-// introspection, depth and complexity limits, and the error presenter.
-func NewServer(r *Resolver, opts ServerOptions) *handler.Server {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
+// deprecated NewDefaultServer): graphql-transport-ws for subscriptions,
+// POST and GET transports (GET runs queries only), a parsed-query cache,
+// automatic persisted queries, optional introspection, depth and complexity
+// limits, and the error presenter. It expects the session middleware in
+// front of it.
+func NewServer(r *Resolver, opts ServerOptions) http.Handler {
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: r, Directives: DirectiveRoot{Auth: Auth}}))
+	srv.AddTransport(websocketTransport(opts.AllowedOrigins))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -33,10 +44,15 @@ func NewServer(r *Resolver, opts ServerOptions) *handler.Server {
 	if opts.Introspection {
 		srv.Use(extension.Introspection{})
 	}
+	srv.Use(SubscriptionAuth{})
 	srv.Use(DepthLimit{Max: opts.MaxDepth})
 	srv.Use(extension.FixedComplexityLimit(opts.MaxComplexity))
 
+	for _, ext := range opts.Extensions {
+		srv.Use(ext)
+	}
+
 	srv.SetErrorPresenter(PresentError(opts.Logger))
 	srv.SetRecoverFunc(Recover)
-	return srv
+	return withSocketHolder(srv)
 }

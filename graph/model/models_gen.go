@@ -6,6 +6,11 @@ import (
 	"time"
 )
 
+type ChangePasswordInput struct {
+	CurrentPassword string `json:"currentPassword"`
+	NewPassword     string `json:"newPassword"`
+}
+
 type LoginInput struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
@@ -21,6 +26,30 @@ type RegisterInput struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
 	Name     string `json:"name"`
+}
+
+// One signed-in browser or device.
+type Session struct {
+	// A public handle, never the cookie token.
+	ID string `json:"id"`
+	// The session this request came with.
+	Current    bool      `json:"current"`
+	CreatedAt  time.Time `json:"createdAt"`
+	LastSeenAt time.Time `json:"lastSeenAt"`
+	// The earlier of idle expiry and absolute expiry.
+	ExpiresAt time.Time `json:"expiresAt"`
+	// The sign-in request's User-Agent as sent (cut at 256 bytes).
+	UserAgent *string `json:"userAgent,omitempty"`
+	// The bare client address at sign-in, e.g. 203.0.113.7 (TRUSTED_PROXIES).
+	IP *string `json:"ip,omitempty"`
+}
+
+type SessionEndedEvent struct {
+	// LOGOUT | REVOKED | PASSWORD_CHANGED | EXPIRED
+	Reason string `json:"reason"`
+}
+
+type Subscription struct {
 }
 
 type User struct {

@@ -7,10 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sessiongql/server/internal/apperr"
+	"github.com/sessiongql/server/internal/ratelimit"
 	"github.com/sessiongql/server/internal/store"
 )
 
@@ -19,24 +21,55 @@ type Users interface {
 	Create(ctx context.Context, u store.User) (store.User, error)
 	ByEmail(ctx context.Context, email string) (store.User, error)
 	ByID(ctx context.Context, id string) (store.User, error)
+	SetPasswordHash(ctx context.Context, id string, hash []byte) error
+}
+
+// Limiter counts failed logins and registrations (internal/ratelimit).
+type Limiter interface {
+	CheckAll(ctx context.Context, hits ...ratelimit.Hit) (retryAfter time.Duration, limited bool, err error)
+	Add(ctx context.Context, hits ...ratelimit.Hit) ([]ratelimit.Count, error)
+	Reset(ctx context.Context, rule ratelimit.Rule, key string) error
+}
+
+// Limits are the throttling rules (API.md, RATE_LIMITED).
+type Limits struct {
+	LoginPerEmail  int
+	LoginPerIP     int
+	LoginWindow    time.Duration
+	RegisterPerIP  int
+	RegisterWindow time.Duration
 }
 
 // Service registers and authenticates users.
 type Service struct {
-	users Users
-	cost  int
+	users   Users
+	cost    int
+	limiter Limiter
+	// Rules derived from Limits.
+	loginEmail, loginIP, registerIP ratelimit.Rule
 	// dummyHash is compared against when the email is unknown, so that a
 	// login spends the same bcrypt time whether or not the account exists.
 	dummyHash []byte
 }
 
-// NewService returns a Service hashing with bcrypt at cost (4 to 31).
-func NewService(users Users, cost int) (*Service, error) {
+// NewService returns a Service hashing with bcrypt at cost (4 to 31) and
+// throttling through limiter.
+func NewService(users Users, cost int, limiter Limiter, limits Limits) (*Service, error) {
 	dummy, err := bcrypt.GenerateFromPassword([]byte("dummy password for unknown emails"), cost)
 	if err != nil {
 		return nil, fmt.Errorf("make dummy hash: %w", err)
 	}
-	return &Service{users: users, cost: cost, dummyHash: dummy}, nil
+	return &Service{
+		users: users, cost: cost, dummyHash: dummy, limiter: limiter,
+		loginEmail: ratelimit.Rule{Name: "login-email", Limit: limits.LoginPerEmail, Window: limits.LoginWindow},
+		loginIP:    ratelimit.Rule{Name: "login-ip", Limit: limits.LoginPerIP, Window: limits.LoginWindow},
+		registerIP: ratelimit.Rule{Name: "register-ip", Limit: limits.RegisterPerIP, Window: limits.RegisterWindow},
+	}, nil
+}
+
+func errRateLimited(retryAfter time.Duration) error {
+	return &apperr.Error{Code: apperr.RateLimited, RetryAfter: retryAfter,
+		Message: fmt.Sprintf("Too many attempts. Try again in %d seconds.", int(retryAfter.Seconds()+0.999))}
 }
 
 // RegisterInput is a sign-up request as the client sent it.
@@ -45,9 +78,9 @@ type RegisterInput struct {
 }
 
 // Register validates in, hashes the password and creates the user.
-// Errors: BAD_USER_INPUT naming the field, EMAIL_TAKEN, or an unavailable
-// store.
-func (s *Service) Register(ctx context.Context, in RegisterInput) (store.User, error) {
+// Errors: BAD_USER_INPUT naming the field, RATE_LIMITED after too many
+// registrations from clientIP, EMAIL_TAKEN, or an unavailable store.
+func (s *Service) Register(ctx context.Context, in RegisterInput, clientIP string) (store.User, error) {
 	email, err := NormalizeEmail(in.Email)
 	if err != nil {
 		return store.User{}, err
@@ -58,6 +91,13 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (store.User, e
 	name, err := NormalizeName(in.Name)
 	if err != nil {
 		return store.User{}, err
+	}
+	counts, err := s.limiter.Add(ctx, ratelimit.Hit{Rule: s.registerIP, Key: clientIP})
+	if err != nil {
+		return store.User{}, fmt.Errorf("register: %w", err)
+	}
+	if counts[0].N > s.registerIP.Limit {
+		return store.User{}, errRateLimited(counts[0].RetryAfter)
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(in.Password), s.cost)
 	if err != nil {
@@ -80,8 +120,10 @@ func errInvalidCredentials() error {
 }
 
 // Authenticate returns the user whose email and password match. An unknown
-// email costs the same bcrypt comparison as a wrong password.
-func (s *Service) Authenticate(ctx context.Context, email, password string) (store.User, error) {
+// email costs the same bcrypt comparison as a wrong password. After too
+// many failures for the email or from clientIP it answers RATE_LIMITED
+// without looking at the password; a success clears the email's count.
+func (s *Service) Authenticate(ctx context.Context, email, password, clientIP string) (store.User, error) {
 	email, err := NormalizeEmail(email)
 	if err != nil {
 		return store.User{}, err
@@ -89,21 +131,68 @@ func (s *Service) Authenticate(ctx context.Context, email, password string) (sto
 	if len(password) > MaxPasswordBytes {
 		return store.User{}, apperr.Input("password", fmt.Sprintf("Password must be at most %d bytes.", MaxPasswordBytes))
 	}
+	hits := []ratelimit.Hit{{Rule: s.loginEmail, Key: email}, {Rule: s.loginIP, Key: clientIP}}
+	retry, limited, err := s.limiter.CheckAll(ctx, hits...)
+	if err != nil {
+		return store.User{}, fmt.Errorf("authenticate: %w", err)
+	}
+	if limited {
+		return store.User{}, errRateLimited(retry)
+	}
 	u, err := s.users.ByEmail(ctx, email)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
-		return store.User{}, errInvalidCredentials()
+		return store.User{}, s.failed(ctx, hits)
 	case err != nil:
 		return store.User{}, fmt.Errorf("authenticate: %w", err)
 	}
 	if bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(password)) != nil {
-		return store.User{}, errInvalidCredentials()
+		return store.User{}, s.failed(ctx, hits)
+	}
+	if err := s.limiter.Reset(ctx, s.loginEmail, email); err != nil {
+		return store.User{}, fmt.Errorf("authenticate: %w", err)
 	}
 	return u, nil
+}
+
+// failed counts a failed login and answers INVALID_CREDENTIALS.
+func (s *Service) failed(ctx context.Context, hits []ratelimit.Hit) error {
+	if _, err := s.limiter.Add(ctx, hits...); err != nil {
+		return fmt.Errorf("count failed login: %w", err)
+	}
+	return errInvalidCredentials()
 }
 
 // User returns the user with id; ErrNotFound (from store) when it is gone.
 func (s *Service) User(ctx context.Context, id string) (store.User, error) {
 	return s.users.ByID(ctx, id)
+}
+
+// ChangePassword checks the user's current password (INVALID_CREDENTIALS
+// on mismatch), applies the password rules to the new one (field
+// newPassword) and stores its hash. Ending the user's other sessions is
+// the caller's part.
+func (s *Service) ChangePassword(ctx context.Context, userID, current, next string) error {
+	if len(current) > MaxPasswordBytes {
+		return apperr.Input("currentPassword", fmt.Sprintf("Password must be at most %d bytes.", MaxPasswordBytes))
+	}
+	if err := CheckPassword("newPassword", next); err != nil {
+		return err
+	}
+	u, err := s.users.ByID(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	if bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(current)) != nil {
+		return &apperr.Error{Code: apperr.InvalidCredentials, Field: "currentPassword", Message: "The current password is incorrect."}
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(next), s.cost)
+	if err != nil {
+		return fmt.Errorf("hash password: %w", err)
+	}
+	if err := s.users.SetPasswordHash(ctx, userID, hash); err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	return nil
 }

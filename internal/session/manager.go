@@ -56,6 +56,7 @@ type Options struct {
 type Manager struct {
 	rdb  redis.UniversalClient
 	opts Options
+	hub  hub
 }
 
 var _ sessions.Store = (*Manager)(nil)
@@ -101,10 +102,12 @@ if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then
   redis.call('PEXPIRE', KEYS[2], ARGV[2])
 end
 return 1`)
-	// KEYS: session, index. ARGV: member.
+	// KEYS: session, index. ARGV: member, event channel, event message
+	// (published only when a session was deleted and the message is set).
 	deleteScript = redis.NewScript(`
 local n = redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
+if n == 1 and ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
 return n`)
 )
 
@@ -176,16 +179,22 @@ func (m *Manager) write(ctx context.Context, storageID string, rec *record, mode
 	return n == 1, nil
 }
 
-// destroy deletes a session and its index entry.
-func (m *Manager) destroy(ctx context.Context, userID, storageID string) error {
+// destroy deletes a session and its index entry and, when reason is not
+// empty, tells every instance's watchers why it ended. It reports whether
+// the session still existed.
+func (m *Manager) destroy(ctx context.Context, userID, storageID, reason string) (bool, error) {
 	tag := tagOf(userID)
 	ctx, cancel := m.storeCtx(ctx)
 	defer cancel()
-	err := deleteScript.Run(ctx, m.rdb, []string{sessionKey(tag, storageID), indexKey(tag, userID)}, storageID).Err()
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return unavailable("delete session", err)
+	msg := ""
+	if reason != "" {
+		msg = endedEvent(storageID, reason)
 	}
-	return nil
+	n, err := deleteScript.Run(ctx, m.rdb, []string{sessionKey(tag, storageID), indexKey(tag, userID)}, storageID, eventsChannel, msg).Int()
+	if err != nil {
+		return false, unavailable("delete session", err)
+	}
+	return n == 1, nil
 }
 
 // cookie returns the session cookie carrying value; maxAge < 0 expires it.

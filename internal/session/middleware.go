@@ -89,7 +89,10 @@ func UserID(ctx context.Context) (string, error) {
 }
 
 // SignIn ends the request's current session, if any, and starts a new one
-// for userID with a fresh token, set as the cookie of this response.
+// for userID with a fresh token, set as the cookie of this response. When
+// the current session was already userID's (a second login, a password
+// change), the new session replaces it: watchers of the old one follow the
+// new one instead of being told it ended.
 func SignIn(ctx context.Context, userID string) error {
 	st := from(ctx)
 	if st == nil {
@@ -101,7 +104,15 @@ func SignIn(ctx context.Context, userID string) error {
 		return ErrHeadersSent
 	}
 	m := st.m
-	if err := st.endLocked(); err != nil {
+	oldID, rotating := "", false
+	if rec, ok := st.sess.Values[recordKey{}].(*record); ok {
+		oldID, rotating = st.sess.ID, rec.UserID == userID
+	}
+	reason := ReasonLogout
+	if rotating {
+		reason = "" // announced as a rotation once the new session exists
+	}
+	if err := st.endLocked(reason); err != nil {
 		return err
 	}
 	now := m.opts.Now().UnixMilli()
@@ -115,9 +126,15 @@ func SignIn(ctx context.Context, userID string) error {
 		IP:        m.opts.ClientIP(st.r),
 	}
 	if err := m.Save(st.r, st.w, s); err != nil {
+		if rotating {
+			m.publish(ctx, endedEvent(oldID, ReasonLogout))
+		}
 		return err
 	}
 	st.sess, st.loadErr = s, nil
+	if rotating {
+		m.publish(ctx, rotatedEvent(oldID, s.ID))
+	}
 	return nil
 }
 
@@ -139,18 +156,20 @@ func SignOut(ctx context.Context) (bool, error) {
 	if st.w.wroteHeader {
 		return false, ErrHeadersSent
 	}
-	if err := st.endLocked(); err != nil {
+	if err := st.endLocked(ReasonLogout); err != nil {
 		return false, err
 	}
 	return true, nil
 }
 
 // endLocked ends the current session, if any, and expires the cookie.
-func (st *state) endLocked() error {
+// reason is announced to the session's watchers; "" announces nothing.
+func (st *state) endLocked(reason string) error {
 	if st.sess == nil || st.sess.IsNew {
 		return nil
 	}
 	st.sess.Options.MaxAge = -1
+	st.sess.Values[endReasonKey{}] = reason
 	if err := st.m.Save(st.r, st.w, st.sess); err != nil {
 		return err
 	}
@@ -213,3 +232,12 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// ClientIP returns the client address of the request behind ctx (see
+// Options.ClientIP), or "" outside the middleware.
+func ClientIP(ctx context.Context) string {
+	if st := from(ctx); st != nil {
+		return st.m.opts.ClientIP(st.r)
+	}
+	return ""
+}

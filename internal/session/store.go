@@ -13,6 +13,8 @@ import (
 type (
 	recordKey struct{}
 	tokenKey  struct{}
+	// endReasonKey carries why Save ends a session (LOGOUT by default).
+	endReasonKey struct{}
 )
 
 // Get returns the named session through gorilla's per-request registry.
@@ -60,13 +62,18 @@ func (m *Manager) Save(r *http.Request, w http.ResponseWriter, s *sessions.Sessi
 	rec, _ := s.Values[recordKey{}].(*record)
 	if s.Options != nil && s.Options.MaxAge < 0 {
 		if rec != nil && s.ID != "" {
-			if err := m.destroy(r.Context(), rec.UserID, s.ID); err != nil {
+			reason, ok := s.Values[endReasonKey{}].(string)
+			if !ok {
+				reason = ReasonLogout
+			}
+			if _, err := m.destroy(r.Context(), rec.UserID, s.ID, reason); err != nil {
 				return err
 			}
 		}
 		http.SetCookie(w, m.cookie("", -1))
 		delete(s.Values, recordKey{})
 		delete(s.Values, tokenKey{})
+		delete(s.Values, endReasonKey{})
 		s.ID = ""
 		return nil
 	}

@@ -125,3 +125,22 @@ func classify(op string, err error) error {
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
+
+// SetPasswordHash replaces the user's password hash; ErrNotFound when the
+// user is gone.
+func (u *Users) SetPasswordHash(ctx context.Context, id string, hash []byte) error {
+	oid, err := bson.ObjectIDFromHex(id)
+	if err != nil {
+		return ErrNotFound
+	}
+	ctx, cancel := context.WithTimeout(ctx, u.timeout)
+	defer cancel()
+	res, err := u.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid}}, bson.D{{Key: "$set", Value: bson.D{{Key: "passwordHash", Value: hash}}}})
+	if err != nil {
+		return classify("update password", err)
+	}
+	if res.MatchedCount == 0 {
+		return ErrNotFound
+	}
+	return nil
+}

@@ -1,0 +1,61 @@
+package graph
+
+import (
+	"context"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// OperationObserver records each GraphQL operation: op is
+// "<type>:<first root field>" (bounded by the schema, never the
+// client-chosen operation name), outcome is "ok" or the first error's code.
+type OperationObserver interface {
+	Operation(op, outcome string, d time.Duration)
+}
+
+// Observe is a gqlgen extension reporting every response to o.
+type Observe struct{ Observer OperationObserver }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.ResponseInterceptor
+} = Observe{}
+
+// ExtensionName implements graphql.HandlerExtension.
+func (Observe) ExtensionName() string { return "Observe" }
+
+// Validate implements graphql.HandlerExtension.
+func (Observe) Validate(graphql.ExecutableSchema) error { return nil }
+
+// InterceptResponse implements graphql.ResponseInterceptor.
+func (o Observe) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	resp := next(ctx)
+	if resp == nil {
+		return nil
+	}
+	op, start := "invalid", time.Now()
+	if graphql.HasOperationContext(ctx) {
+		oc := graphql.GetOperationContext(ctx)
+		start = oc.Stats.OperationStart
+		if oc.Operation != nil {
+			op = string(oc.Operation.Operation) + ":"
+			for _, sel := range oc.Operation.SelectionSet {
+				if f, ok := sel.(*ast.Field); ok {
+					op += f.Name
+					break
+				}
+			}
+		}
+	}
+	outcome := "ok"
+	if len(resp.Errors) > 0 {
+		outcome, _ = resp.Errors[0].Extensions["code"].(string)
+		if outcome == "" {
+			outcome = "error"
+		}
+	}
+	o.Observer.Operation(op, outcome, time.Since(start))
+	return resp
+}

@@ -1,0 +1,180 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Reasons a session ends, as watchers and the sessionEnded subscription
+// report them.
+const (
+	ReasonLogout          = "LOGOUT"
+	ReasonRevoked         = "REVOKED"
+	ReasonPasswordChanged = "PASSWORD_CHANGED"
+	ReasonExpired         = "EXPIRED"
+)
+
+// Info describes one live session for its owner.
+type Info struct {
+	// ID is the public handle: a hash of the storage id, from which neither
+	// the token nor the Redis key can be derived.
+	ID         string
+	Current    bool
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	ExpiresAt  time.Time
+	UserAgent  string
+	IP         string
+
+	storageID string
+}
+
+// listScript drops expired index entries, then returns the remaining
+// members and their session values in one round trip. KEYS: index.
+// ARGV: now ms, session key prefix.
+var listScript = redis.NewScript(`
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+local out = {}
+for i, m in ipairs(members) do
+  out[2*i-1] = m
+  out[2*i] = redis.call('GET', ARGV[2] .. m) or ''
+end
+return out`)
+
+// list returns userID's live sessions, newest first. Index entries whose
+// session is gone are removed as a side effect.
+func (m *Manager) list(ctx context.Context, userID string) ([]Info, error) {
+	tag := tagOf(userID)
+	ctx, cancel := m.storeCtx(ctx)
+	defer cancel()
+	now := m.opts.Now()
+	res, err := listScript.Run(ctx, m.rdb, []string{indexKey(tag, userID)}, now.UnixMilli(), sessionKey(tag, "")).StringSlice()
+	if err != nil {
+		return nil, unavailable("list sessions", err)
+	}
+	var out []Info
+	for i := 0; i+1 < len(res); i += 2 {
+		if res[i+1] == "" {
+			continue
+		}
+		rec, err := decodeRecord([]byte(res[i+1]))
+		if err != nil || rec.UserID != userID || !m.expiresAt(rec).After(now) {
+			continue
+		}
+		out = append(out, Info{
+			ID:         publicID(res[i]),
+			CreatedAt:  rec.createdAt().UTC(),
+			LastSeenAt: rec.lastSeenAt().UTC(),
+			ExpiresAt:  m.expiresAt(rec).UTC(),
+			UserAgent:  rec.UserAgent,
+			IP:         rec.IP,
+			storageID:  res[i],
+		})
+	}
+	slices.SortFunc(out, func(a, b Info) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	return out, nil
+}
+
+// signedIn returns the request's state and user, or ErrNotSignedIn.
+func signedIn(ctx context.Context) (*state, *record, error) {
+	st := from(ctx)
+	if st == nil {
+		return nil, nil, ErrNotSignedIn
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.loadErr != nil {
+		return nil, nil, st.loadErr
+	}
+	rec, ok := st.sess.Values[recordKey{}].(*record)
+	if !ok {
+		return nil, nil, ErrNotSignedIn
+	}
+	return st, rec, nil
+}
+
+// List returns the signed-in user's live sessions, newest first, with the
+// request's own marked Current.
+func List(ctx context.Context) ([]Info, error) {
+	st, rec, err := signedIn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	infos, err := st.m.list(ctx, rec.UserID)
+	if err != nil {
+		return nil, err
+	}
+	current := currentID(st)
+	for i := range infos {
+		infos[i].Current = infos[i].storageID == current
+	}
+	return infos, nil
+}
+
+func currentID(st *state) string {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.sess.ID
+}
+
+// Revoke ends the signed-in user's session with the public id, reporting
+// whether one ended. Another user's id, or an unknown one, ends nothing.
+// Revoking the request's own session also expires its cookie.
+func Revoke(ctx context.Context, id string) (bool, error) {
+	st, rec, err := signedIn(ctx)
+	if err != nil {
+		return false, err
+	}
+	infos, err := st.m.list(ctx, rec.UserID)
+	if err != nil {
+		return false, err
+	}
+	for _, in := range infos {
+		if in.ID != id {
+			continue
+		}
+		if in.storageID == currentID(st) {
+			st.mu.Lock()
+			defer st.mu.Unlock()
+			if st.w.wroteHeader {
+				return false, ErrHeadersSent
+			}
+			return true, st.endLocked(ReasonRevoked)
+		}
+		return st.m.destroy(ctx, rec.UserID, in.storageID, ReasonRevoked)
+	}
+	return false, nil
+}
+
+// RevokeOthers ends every session of the signed-in user except the
+// request's own, telling their watchers reason, and returns how many ended.
+func RevokeOthers(ctx context.Context, reason string) (int, error) {
+	st, rec, err := signedIn(ctx)
+	if err != nil {
+		return 0, err
+	}
+	infos, err := st.m.list(ctx, rec.UserID)
+	if err != nil {
+		return 0, err
+	}
+	current := currentID(st)
+	n := 0
+	for _, in := range infos {
+		if in.storageID == current {
+			continue
+		}
+		ended, err := st.m.destroy(ctx, rec.UserID, in.storageID, reason)
+		if err != nil {
+			return n, fmt.Errorf("revoke other sessions: %w", err)
+		}
+		if ended {
+			n++
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,68 @@
+import { useApolloClient } from "@apollo/client/react";
+import { useEffect, useState, type FormEvent } from "react";
+import { Field, Flash, FormError } from "../Field";
+import { graphQLErrorsOf, noErrors, toFormErrors, type FormErrors } from "../errors";
+import { LOGIN, type User } from "../operations";
+import { Link, navigate, nextPath, useLocation } from "../router";
+import { afterSignIn } from "../session";
+
+export function SignIn({ me, meLoading }: { me: User | null; meLoading: boolean }) {
+  const client = useApolloClient();
+  const loc = useLocation();
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [errors, setErrors] = useState<FormErrors>(noErrors);
+  const [busy, setBusy] = useState(false);
+  const [blockedUntil, setBlockedUntil] = useState(0);
+  const [, tick] = useState(0);
+
+  // RATE_LIMITED: keep the button off until retryAfter has passed.
+  useEffect(() => {
+    if (blockedUntil <= Date.now()) return;
+    const t = setInterval(() => tick((n) => n + 1), 1000);
+    return () => clearInterval(t);
+  }, [blockedUntil]);
+  const blockedFor = Math.max(0, Math.ceil((blockedUntil - Date.now()) / 1000));
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setErrors(noErrors);
+    try {
+      const { data } = await client.mutate({ mutation: LOGIN, variables: { input: { email, password } } });
+      await afterSignIn(client, data!.login);
+      navigate(nextPath(loc.search), { replace: true });
+    } catch (err) {
+      setErrors(toFormErrors(err, ["email", "password"]));
+      const limited = graphQLErrorsOf(err).find((g) => g.extensions?.code === "RATE_LIMITED");
+      const after = Number(limited?.extensions?.retryAfter);
+      if (limited && after > 0) setBlockedUntil(Date.now() + after * 1000);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div className="card narrow">
+      <h1>Sign in</h1>
+      <Flash message={loc.flash} />
+      {me && !meLoading ? (
+        <p>
+          You are signed in as <strong>{me.name}</strong>. <Link to={nextPath(loc.search)}>Continue</Link>
+        </p>
+      ) : (
+        <form onSubmit={submit} noValidate data-testid="signin-form">
+          <Field label="Email" name="email" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} error={errors.fields.email} />
+          <Field label="Password" name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} error={errors.fields.password} />
+          <FormError message={errors.form} code={errors.codes[0]} />
+          <button type="submit" disabled={busy || blockedFor > 0}>
+            {blockedFor > 0 ? `Sign in (wait ${blockedFor} s)` : busy ? "Signing in…" : "Sign in"}
+          </button>
+          <p className="muted">
+            No account? <Link to={`/signup${loc.search}`}>Sign up</Link>
+          </p>
+        </form>
+      )}
+    </div>
+  );
+}

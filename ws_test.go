@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// wsClient is a minimal graphql-transport-ws client.
+type wsClient struct {
+	t    *testing.T
+	conn *websocket.Conn
+	resp *http.Response
+}
+
+type wsMessage struct {
+	ID      string          `json:"id,omitempty"`
+	Type    string          `json:"type"`
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
+
+// dialWS opens a socket to /graphql sending cookie (may be empty) and
+// origin (may be empty) with the upgrade request.
+func (ts *testServer) dialWS(t *testing.T, cookie, origin string) (*wsClient, error) {
+	t.Helper()
+	h := http.Header{}
+	if cookie != "" {
+		h.Set("Cookie", "sid="+cookie)
+	}
+	if origin != "" {
+		h.Set("Origin", origin)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http")+"/graphql", &websocket.DialOptions{
+		HTTPHeader: h, Subprotocols: []string{"graphql-transport-ws"},
+	})
+	if err != nil {
+		return &wsClient{t: t, resp: resp}, err
+	}
+	t.Cleanup(func() { conn.CloseNow() })
+	return &wsClient{t: t, conn: conn, resp: resp}, nil
+}
+
+func (c *wsClient) send(m wsMessage) {
+	c.t.Helper()
+	b, _ := json.Marshal(m)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.conn.Write(ctx, websocket.MessageText, b); err != nil {
+		c.t.Fatalf("ws write: %v", err)
+	}
+}
+
+// next reads one message, skipping pings; err is the close error.
+func (c *wsClient) next(timeout time.Duration) (wsMessage, error) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for {
+		_, b, err := c.conn.Read(ctx)
+		if err != nil {
+			return wsMessage{}, err
+		}
+		var m wsMessage
+		if err := json.Unmarshal(b, &m); err != nil {
+			c.t.Fatalf("ws message is not JSON: %q", b)
+		}
+		if m.Type == "ping" {
+			c.send(wsMessage{Type: "pong"})
+			continue
+		}
+		return m, nil
+	}
+}
+
+// init sends connection_init and returns the server's answer or close error.
+func (c *wsClient) init() (wsMessage, error) {
+	c.send(wsMessage{Type: "connection_init"})
+	return c.next(5 * time.Second)
+}
+
+func (c *wsClient) subscribe(id, query string) {
+	payload, _ := json.Marshal(map[string]any{"query": query})
+	c.send(wsMessage{ID: id, Type: "subscribe", Payload: payload})
+}
+
+const sessionEndedSubscription = `subscription { sessionEnded { reason } }`
+
+// expectSessionEnded reads the event sequence the contract requires: one
+// next with reason, complete, then the socket closed with 4403.
+func (c *wsClient) expectSessionEnded(id, reason string, within time.Duration) {
+	c.t.Helper()
+	m, err := c.next(within)
+	if err != nil {
+		c.t.Fatalf("waiting for sessionEnded %s: %v", reason, err)
+	}
+	var payload struct {
+		Data struct {
+			SessionEnded struct{ Reason string } `json:"sessionEnded"`
+		} `json:"data"`
+	}
+	_ = json.Unmarshal(m.Payload, &payload)
+	if m.Type != "next" || m.ID != id || payload.Data.SessionEnded.Reason != reason {
+		c.t.Fatalf("got %s %s %s, want next with reason %s", m.Type, m.ID, m.Payload, reason)
+	}
+	if m, err = c.next(5 * time.Second); err != nil || m.Type != "complete" || m.ID != id {
+		c.t.Fatalf("after the event: %+v %v, want complete", m, err)
+	}
+	_, err = c.next(5 * time.Second)
+	if websocket.CloseStatus(err) != 4403 {
+		c.t.Fatalf("after complete: %v, want the socket closed with 4403", err)
+	}
+}
