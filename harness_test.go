@@ -115,6 +115,7 @@ func startServer(t *testing.T, env map[string]string) *testServer {
 	for {
 		select {
 		case err := <-done:
+			ts.stopOnce.Do(func() { ts.stopErr = err })
 			t.Fatalf("server exited at start: %v\n%s", err, ts.logs.String())
 		default:
 		}

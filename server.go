@@ -26,6 +26,7 @@ import (
 	"github.com/sessiongql/server/internal/ratelimit"
 	"github.com/sessiongql/server/internal/session"
 	"github.com/sessiongql/server/internal/store"
+	"github.com/sessiongql/server/internal/study"
 )
 
 func main() {
@@ -68,6 +69,10 @@ func run(ctx context.Context, _ []string, getenv func(string) string, _ io.Write
 	if err != nil {
 		return err
 	}
+	decks, err := store.NewDecks(ctx, stores.mongo.Database(cfg.MongoDatabase), cfg.StoreTimeout)
+	if err != nil {
+		return fmt.Errorf("decks collections: %w", err)
+	}
 	ips := clientip.New(cfg.TrustedProxies)
 	sessions := session.NewManager(stores.redis, session.Options{
 		CookieName:  cfg.CookieName,
@@ -78,7 +83,12 @@ func run(ctx context.Context, _ []string, getenv func(string) string, _ io.Write
 		ClientIP:    ips.ClientIP,
 	})
 	defer sessions.Close()
-	gql := graph.NewServer(&graph.Resolver{Accounts: accounts, Subscriptions: stores.metrics.Subscriptions()}, graph.ServerOptions{
+	gql := graph.NewServer(&graph.Resolver{
+		Accounts:      accounts,
+		Study:         study.NewService(decks),
+		Decks:         decks,
+		Subscriptions: stores.metrics.Subscriptions(),
+	}, graph.ServerOptions{
 		Introspection:  cfg.Introspection,
 		MaxDepth:       cfg.MaxDepth,
 		MaxComplexity:  cfg.MaxComplexity,

@@ -7,11 +7,15 @@ import (
 	"github.com/sessiongql/server/internal/account"
 	"github.com/sessiongql/server/internal/session"
 	"github.com/sessiongql/server/internal/store"
+	"github.com/sessiongql/server/internal/study"
 )
 
 // Resolver holds the resolvers' dependencies and nothing else.
 type Resolver struct {
 	Accounts *account.Service
+	Study    *study.Service
+	// Decks backs the per-request batch loaders of deck fields.
+	Decks *store.Decks
 	// Subscriptions counts open subscriptions (a metrics gauge).
 	Subscriptions Gauge
 }

@@ -8,12 +8,60 @@ package graph
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/sessiongql/server/graph/model"
 	"github.com/sessiongql/server/internal/account"
 	"github.com/sessiongql/server/internal/session"
 	"github.com/sessiongql/server/internal/store"
+	"github.com/sessiongql/server/internal/study"
 )
+
+// Deck is the resolver for the deck field.
+func (r *cardResolver) Deck(ctx context.Context, obj *model.Card) (*model.Deck, error) {
+	d, err := loadersFrom(ctx).deck.Load(ctx, obj.DeckID)
+	if err == nil && d == nil {
+		err = fmt.Errorf("card %s: deck %s not found", obj.ID, obj.DeckID)
+	}
+	return d, err
+}
+
+// CardCount is the resolver for the cardCount field.
+func (r *deckResolver) CardCount(ctx context.Context, obj *model.Deck) (int, error) {
+	return loadersFrom(ctx).cardCount.Load(ctx, obj.ID)
+}
+
+// DueCount is the resolver for the dueCount field.
+func (r *deckResolver) DueCount(ctx context.Context, obj *model.Deck) (int, error) {
+	return loadersFrom(ctx).dueCount.Load(ctx, obj.ID)
+}
+
+// Cards is the resolver for the cards field.
+func (r *deckResolver) Cards(ctx context.Context, obj *model.Deck, first *int, after *string) (*model.CardConnection, error) {
+	n := 50
+	if first != nil {
+		n = *first
+	}
+	if err := study.CheckFirst(n); err != nil {
+		return nil, err
+	}
+	if after == nil || *after == "" {
+		page, err := loadersFrom(ctx).firstPage.Load(ctx, pageKey{deckID: obj.ID, first: n})
+		if err != nil {
+			return nil, err
+		}
+		return connection(page.Cards, page.HasNext), nil
+	}
+	owner, err := signedInUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cards, more, err := r.Study.CardsPage(ctx, owner, obj.ID, n, *after)
+	if err != nil {
+		return nil, err
+	}
+	return connection(cards, more), nil
+}
 
 // Register is the resolver for the register field.
 func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInput) (*model.User, error) {
@@ -72,6 +120,95 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, input model.Chang
 	return true, nil
 }
 
+// CreateDeck is the resolver for the createDeck field.
+func (r *mutationResolver) CreateDeck(ctx context.Context, title string) (*model.Deck, error) {
+	owner, err := signedInUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d, err := r.Study.CreateDeck(ctx, owner, title)
+	if err != nil {
+		return nil, err
+	}
+	return deckModel(d), nil
+}
+
+// RenameDeck is the resolver for the renameDeck field.
+func (r *mutationResolver) RenameDeck(ctx context.Context, id string, title string) (*model.Deck, error) {
+	owner, err := signedInUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d, err := r.Study.RenameDeck(ctx, owner, id, title)
+	if err != nil {
+		return nil, err
+	}
+	return deckModel(d), nil
+}
+
+// DeleteDeck is the resolver for the deleteDeck field.
+func (r *mutationResolver) DeleteDeck(ctx context.Context, id string) (bool, error) {
+	owner, err := signedInUser(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := r.Study.DeleteDeck(ctx, owner, id); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// AddCard is the resolver for the addCard field.
+func (r *mutationResolver) AddCard(ctx context.Context, deckID string, front string, back string) (*model.Card, error) {
+	owner, err := signedInUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.Study.AddCard(ctx, owner, deckID, front, back)
+	if err != nil {
+		return nil, err
+	}
+	return cardModel(c), nil
+}
+
+// UpdateCard is the resolver for the updateCard field.
+func (r *mutationResolver) UpdateCard(ctx context.Context, id string, front *string, back *string) (*model.Card, error) {
+	owner, err := signedInUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.Study.UpdateCard(ctx, owner, id, front, back)
+	if err != nil {
+		return nil, err
+	}
+	return cardModel(c), nil
+}
+
+// DeleteCard is the resolver for the deleteCard field.
+func (r *mutationResolver) DeleteCard(ctx context.Context, id string) (bool, error) {
+	owner, err := signedInUser(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := r.Study.DeleteCard(ctx, owner, id); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// ReviewCard is the resolver for the reviewCard field.
+func (r *mutationResolver) ReviewCard(ctx context.Context, id string, grade int) (*model.Card, error) {
+	owner, err := signedInUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.Study.ReviewCard(ctx, owner, id, grade)
+	if err != nil {
+		return nil, err
+	}
+	return cardModel(c), nil
+}
+
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
 	id, err := session.UserID(ctx)
@@ -101,6 +238,58 @@ func (r *queryResolver) Sessions(ctx context.Context) ([]model.Session, error) {
 	return out, nil
 }
 
+// Decks is the resolver for the decks field.
+func (r *queryResolver) Decks(ctx context.Context) ([]model.Deck, error) {
+	owner, err := signedInUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	list, err := r.Study.Decks(ctx, owner)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.Deck, len(list))
+	for i, d := range list {
+		out[i] = *deckModel(d)
+	}
+	primeDecks(ctx, out)
+	return out, nil
+}
+
+// Deck is the resolver for the deck field.
+func (r *queryResolver) Deck(ctx context.Context, id string) (*model.Deck, error) {
+	owner, err := signedInUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d, err := r.Study.Deck(ctx, owner, id)
+	if err != nil || d == nil {
+		return nil, err
+	}
+	return deckModel(*d), nil
+}
+
+// DueCards is the resolver for the dueCards field.
+func (r *queryResolver) DueCards(ctx context.Context, deckID *string, limit *int) ([]model.Card, error) {
+	owner, err := signedInUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n := 20
+	if limit != nil {
+		n = *limit
+	}
+	cards, err := r.Study.DueCards(ctx, owner, deckID, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.Card, len(cards))
+	for i, c := range cards {
+		out[i] = *cardModel(c)
+	}
+	return out, nil
+}
+
 // SessionEnded is the resolver for the sessionEnded field.
 func (r *subscriptionResolver) SessionEnded(ctx context.Context) (<-chan *model.SessionEndedEvent, error) {
 	reasons, err := session.Watch(ctx)
@@ -125,6 +314,12 @@ func (r *subscriptionResolver) SessionEnded(ctx context.Context) (<-chan *model.
 	return out, nil
 }
 
+// Card returns CardResolver implementation.
+func (r *Resolver) Card() CardResolver { return &cardResolver{r} }
+
+// Deck returns DeckResolver implementation.
+func (r *Resolver) Deck() DeckResolver { return &deckResolver{r} }
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
@@ -135,6 +330,8 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
 
 type (
+	cardResolver         struct{ *Resolver }
+	deckResolver         struct{ *Resolver }
 	mutationResolver     struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
 	subscriptionResolver struct{ *Resolver }

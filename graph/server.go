@@ -3,6 +3,7 @@ package graph
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 
@@ -33,7 +34,11 @@ type ServerOptions struct {
 // limits, and the error presenter. It expects the session middleware in
 // front of it.
 func NewServer(r *Resolver, opts ServerOptions) http.Handler {
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: r, Directives: DirectiveRoot{Auth: Auth}}))
+	cfg := Config{Resolvers: r, Directives: DirectiveRoot{Auth: Auth}}
+	// first and limit multiply the cost of what they return.
+	cfg.Complexity.Deck.Cards = func(child int, first *int, _ *string) int { return 1 + child*orDefault(first, 50) }
+	cfg.Complexity.Query.DueCards = func(child int, _ *string, limit *int) int { return 1 + child*orDefault(limit, 20) }
+	srv := handler.New(NewExecutableSchema(cfg))
 	srv.AddTransport(websocketTransport(opts.AllowedOrigins))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
@@ -54,5 +59,12 @@ func NewServer(r *Resolver, opts ServerOptions) http.Handler {
 
 	srv.SetErrorPresenter(PresentError(opts.Logger))
 	srv.SetRecoverFunc(Recover)
-	return withSocketHolder(srv)
+	return withLoaders(r.Decks, time.Now, withSocketHolder(srv))
+}
+
+func orDefault(p *int, def int) int {
+	if p == nil || *p < 1 {
+		return max(def, 1)
+	}
+	return *p
 }

@@ -7,4 +7,21 @@ export default defineConfig({
   server: { port: 5173, strictPort: true },
   preview: { port: 5173, strictPort: true },
   build: { sourcemap: true },
+  // Pre-bundle every entry point the app imports, so the dev server never
+  // re-optimizes (and reloads) halfway through the first visit.
+  optimizeDeps: {
+    include: [
+      "@apollo/client",
+      "@apollo/client/errors",
+      "@apollo/client/link/error",
+      "@apollo/client/link/subscriptions",
+      "@apollo/client/react",
+      "@apollo/client/utilities",
+      "graphql-ws",
+      "react",
+      "react-dom/client",
+      "react/jsx-dev-runtime",
+      "urql",
+    ],
+  },
 });

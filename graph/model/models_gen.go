@@ -6,6 +6,16 @@ import (
 	"time"
 )
 
+type CardConnection struct {
+	Edges    []CardEdge `json:"edges"`
+	PageInfo *PageInfo  `json:"pageInfo"`
+}
+
+type CardEdge struct {
+	Cursor string `json:"cursor"`
+	Node   *Card  `json:"node"`
+}
+
 type ChangePasswordInput struct {
 	CurrentPassword string `json:"currentPassword"`
 	NewPassword     string `json:"newPassword"`
@@ -17,6 +27,11 @@ type LoginInput struct {
 }
 
 type Mutation struct {
+}
+
+type PageInfo struct {
+	HasNextPage bool    `json:"hasNextPage"`
+	EndCursor   *string `json:"endCursor,omitempty"`
 }
 
 type Query struct {

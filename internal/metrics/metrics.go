@@ -27,6 +27,7 @@ type Metrics struct {
 	rateLimited   *prometheus.CounterVec
 	subscriptions prometheus.Gauge
 	storeErrors   *prometheus.CounterVec
+	mongoCommands *prometheus.CounterVec
 }
 
 // New registers every collector, plus the Go runtime and process ones.
@@ -57,8 +58,11 @@ func New() *Metrics {
 		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "store_errors_total", Help: "Failed Redis commands and MongoDB commands.",
 		}, []string{"store"}),
+		mongoCommands: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mongodb_commands_total", Help: "MongoDB commands sent (round trips), by command name.",
+		}, []string{"command"}),
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.signIns, m.failedLogins, m.rateLimited, m.subscriptions, m.storeErrors,
+	m.reg.MustRegister(m.requests, m.duration, m.signIns, m.failedLogins, m.rateLimited, m.subscriptions, m.storeErrors, m.mongoCommands,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -122,8 +126,13 @@ func (h redisHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 	}
 }
 
-// MongoMonitor counts failed MongoDB commands.
+// MongoMonitor counts MongoDB commands sent and those that failed.
 func (m *Metrics) MongoMonitor() *event.CommandMonitor {
 	errs := m.storeErrors.WithLabelValues("mongodb")
-	return &event.CommandMonitor{Failed: func(context.Context, *event.CommandFailedEvent) { errs.Inc() }}
+	return &event.CommandMonitor{
+		Started: func(_ context.Context, e *event.CommandStartedEvent) {
+			m.mongoCommands.WithLabelValues(e.CommandName).Inc()
+		},
+		Failed: func(context.Context, *event.CommandFailedEvent) { errs.Inc() },
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -212,7 +211,7 @@ func (d *Decks) DeleteCard(ctx context.Context, ownerID, cardID string) error {
 	return nil
 }
 
-// reviewAttempts bounds ReviewCard's read-and-update rounds.
+// reviewAttempts bounds ReviewCard's read-and-save rounds.
 const reviewAttempts = 3
 
 // ReviewCard records one review of the owner's card with grade 0..5 at now
@@ -220,9 +219,13 @@ const reviewAttempts = 3
 // before anything is read, ErrNotFound, or ErrConflict.
 //
 // It reads the card, computes the new schedule and saves it only if the
-// card's review count is still the one it read, so two concurrent reviews
-// cannot overwrite each other: the loser reads again and applies its review
-// on top of the winner's, up to reviewAttempts times in all.
+// card's review count is still the one it read, so that of two concurrent
+// reviews neither overwrites the other: the loser reads again and applies
+// its review on top of the winner's, up to reviewAttempts times in all.
+// MongoDB applies that conditional update atomically; FerretDB v1 does not
+// (its SQLite handler queries, then writes, outside a transaction:
+// FerretDB issue #3040), so on the development stack two reviews at the
+// same instant can still lose one.
 func (d *Decks) ReviewCard(ctx context.Context, ownerID, cardID string, grade int, now time.Time) (Card, error) {
 	if err := srs.CheckGrade(grade); err != nil {
 		return Card{}, err
@@ -242,25 +245,39 @@ func (d *Decks) ReviewCard(ctx context.Context, ownerID, cardID string, grade in
 		if err != nil {
 			return Card{}, err
 		}
-		s.DueAt = s.DueAt.UTC().Truncate(time.Millisecond)
-		res, err := d.cards.UpdateOne(ctx,
-			append(slices.Clip(filter), bson.E{Key: "reviews", Value: doc.Reviews}),
-			bson.D{{Key: "$set", Value: bson.D{
-				{Key: "dueAt", Value: s.DueAt},
-				{Key: "intervalDays", Value: s.IntervalDays},
-				{Key: "ease", Value: s.Ease},
-				{Key: "reviews", Value: s.Reviews},
-				{Key: "streak", Value: s.Streak},
-			}}})
+		saved, err := d.saveReview(ctx, &doc, s)
 		if err != nil {
-			return Card{}, classify("save review", err)
+			return Card{}, err
 		}
-		if res.MatchedCount == 1 {
-			doc.DueAt, doc.IntervalDays, doc.Ease, doc.Reviews, doc.Streak = s.DueAt, s.IntervalDays, s.Ease, s.Reviews, s.Streak
+		if saved {
 			return doc.card(), nil
 		}
 	}
 	return Card{}, ErrConflict
+}
+
+// saveReview stores schedule s on the card doc was read as, unless the
+// card has been reviewed since; then it returns false. On success doc
+// holds s.
+func (d *Decks) saveReview(ctx context.Context, doc *cardDoc, s srs.State) (bool, error) {
+	s.DueAt = s.DueAt.UTC().Truncate(time.Millisecond)
+	res, err := d.cards.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: doc.ID}, {Key: "ownerId", Value: doc.OwnerID}, {Key: "reviews", Value: doc.Reviews}},
+		bson.D{{Key: "$set", Value: bson.D{
+			{Key: "dueAt", Value: s.DueAt},
+			{Key: "intervalDays", Value: s.IntervalDays},
+			{Key: "ease", Value: s.Ease},
+			{Key: "reviews", Value: s.Reviews},
+			{Key: "streak", Value: s.Streak},
+		}}})
+	if err != nil {
+		return false, classify("save review", err)
+	}
+	if res.MatchedCount == 0 {
+		return false, nil
+	}
+	doc.DueAt, doc.IntervalDays, doc.Ease, doc.Reviews, doc.Streak = s.DueAt, s.IntervalDays, s.Ease, s.Reviews, s.Streak
+	return true, nil
 }
 
 // CardsPage returns up to first cards of the owner's deck in creation
@@ -395,15 +412,16 @@ const idScanBatch = 10_000
 // is a key, as given; a missing deck, another user's deck or a malformed id
 // gets an empty page.
 //
-// It takes two queries whatever the number of decks. MongoDB can limit a
-// find only as a whole, and per-group limits ($push with $slice, $facet,
-// $unionWith, window functions) are beyond FerretDB; so one find of whole
-// cards would return every card of every deck. Instead the first query
-// reads only the ids (_id, deckId) of the decks' cards, sorted by deck then
-// id, from the (ownerId, deckId, _id) index (a covered query on MongoDB),
-// and stops once every deck has perDeck+1; the second fetches the chosen
-// cards, at most len(deckIDs)×perDeck documents. The id scan still reads
-// up to all the ids of those decks but the last.
+// It takes two queries whatever the number of decks. A find's limit is
+// for the whole result, and per-group limits ($push with $slice, $facet,
+// $unionWith, window functions) are beyond FerretDB, so a single find that
+// returned whole cards would return every card of every deck. Instead the
+// first query reads only (_id, deckId) of the decks' cards, sorted by deck
+// then id, from the (ownerId, deckId, _id) index (a covered query on
+// MongoDB), keeping perDeck per deck and noting a further one as HasNext;
+// the second fetches the kept cards: at most len(deckIDs)×perDeck whole
+// documents. The id scan is bounded only by the decks' sizes (two small
+// fields a card); it ends early once every deck has shown perDeck+1.
 func (d *Decks) CardsByDecks(ctx context.Context, ownerID string, deckIDs []string, perDeck int) (map[string]CardPage, error) {
 	if perDeck < 0 {
 		return nil, fmt.Errorf("cards by decks: perDeck = %d, want at least 0", perDeck)

@@ -35,13 +35,16 @@ func (d *deckDoc) deck() Deck {
 //
 // Ownership is enforced here: every method takes the owner's id and every
 // query filters by it, so another user's deck or card cannot be told from
-// a missing one. Single reads and all mutations return ErrNotFound for
-// either, and for any malformed id (owner, deck or card); list and batch
-// reads simply leave such decks and cards out.
+// a missing one: single reads and all mutations return ErrNotFound, lists
+// and batches leave them out (batch counts and pages report them as empty),
+// and the cards of a deck that is not the owner's are those of an empty
+// deck. A malformed id (owner, deck or card) passed alone is ErrNotFound; in
+// a batch it is treated as a missing deck.
 //
 // There are no transactions (FerretDB has none), so multi-step operations
 // are ordered to leave nothing a user can see half done; see Delete and
-// AddCard.
+// AddCard. Times are stored as BSON datetimes (milliseconds) and returned
+// in UTC.
 type Decks struct {
 	decks   *mongo.Collection
 	cards   *mongo.Collection
@@ -55,29 +58,29 @@ func NewDecks(ctx context.Context, db *mongo.Database, timeout time.Duration) (*
 	d := &Decks{decks: db.Collection("decks"), cards: db.Collection("cards"), timeout: timeout}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	_, err := d.decks.Indexes().CreateOne(ctx, mongo.IndexModel{ // List
+	err := ensureIndexes(ctx, d.decks, mongo.IndexModel{ // List
 		Keys:    bson.D{{Key: "ownerId", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}},
 		Options: options.Index().SetName("owner_created"),
 	})
 	if err != nil {
-		return nil, classify("create decks index", err)
+		return nil, err
 	}
-	_, err = d.cards.Indexes().CreateMany(ctx, []mongo.IndexModel{
-		{ // CardsPage, CardsByDecks, CardCounts, Delete
+	err = ensureIndexes(ctx, d.cards,
+		mongo.IndexModel{ // CardsPage, CardsByDecks, CardCounts, Delete
 			Keys:    bson.D{{Key: "ownerId", Value: 1}, {Key: "deckId", Value: 1}, {Key: "_id", Value: 1}},
 			Options: options.Index().SetName("owner_deck_id"),
 		},
-		{ // DueCards of one deck, DueCounts
+		mongo.IndexModel{ // DueCards of one deck, DueCounts
 			Keys:    bson.D{{Key: "ownerId", Value: 1}, {Key: "deckId", Value: 1}, {Key: "dueAt", Value: 1}, {Key: "_id", Value: 1}},
 			Options: options.Index().SetName("owner_deck_due"),
 		},
-		{ // DueCards of all decks
+		mongo.IndexModel{ // DueCards of all decks
 			Keys:    bson.D{{Key: "ownerId", Value: 1}, {Key: "dueAt", Value: 1}, {Key: "_id", Value: 1}},
 			Options: options.Index().SetName("owner_due"),
 		},
-	})
+	)
 	if err != nil {
-		return nil, classify("create cards indexes", err)
+		return nil, err
 	}
 	return d, nil
 }
@@ -284,4 +287,11 @@ func keys(m map[bson.ObjectID][]string) bson.A {
 		a = append(a, oid)
 	}
 	return a
+}
+
+// ValidID reports whether id has the form of a stored document's id, so
+// callers can refuse a malformed one as bad input rather than "not found".
+func ValidID(id string) bool {
+	_, ok := parseID(id)
+	return ok
 }

@@ -19,8 +19,8 @@ import (
 	"github.com/sessiongql/server/internal/store"
 )
 
-// t0 is the fixed clock of the card tests.
-var t0 = time.Date(2025, 3, 30, 8, 0, 0, 0, time.UTC)
+// baseTime is the fixed clock of the card tests.
+var baseTime = time.Date(2025, 3, 30, 8, 0, 0, 0, time.UTC)
 
 // commandLog counts the commands a client sends to one database.
 type commandLog struct {
@@ -89,7 +89,7 @@ func newDeckFixture(t *testing.T, uri string) *deckFixture {
 	return &deckFixture{decks: decks, db: db, log: log}
 }
 
-func newUserID() string { return bson.NewObjectID().Hex() }
+func newOwnerID() string { return bson.NewObjectID().Hex() }
 
 func mustCreateDeck(t *testing.T, d *store.Decks, owner, title string) store.Deck {
 	t.Helper()
@@ -112,7 +112,7 @@ func mustAddCard(t *testing.T, d *store.Decks, owner, deckID, front string, now 
 func TestDecksCreateReadRenameListDelete(t *testing.T) {
 	t.Parallel()
 	f := newDeckFixture(t, startFerretDB(t))
-	ctx, d, owner := t.Context(), f.decks, newUserID()
+	ctx, d, owner := t.Context(), f.decks, newOwnerID()
 
 	before := time.Now()
 	first := mustCreateDeck(t, d, owner, "Spanish")
@@ -160,7 +160,7 @@ func TestDecksCreateReadRenameListDelete(t *testing.T) {
 	if list, _ := d.List(ctx, owner); !slices.Equal(list, []store.Deck{third, first}) {
 		t.Errorf("List after Delete = %+v", list)
 	}
-	if list, err := d.List(ctx, newUserID()); err != nil || len(list) != 0 {
+	if list, err := d.List(ctx, newOwnerID()); err != nil || len(list) != 0 {
 		t.Errorf("List of a user with no decks = %+v, %v; want none", list, err)
 	}
 
@@ -180,15 +180,15 @@ func TestDecksCreateReadRenameListDelete(t *testing.T) {
 func TestDeleteDeckRemovesItsCardsOnly(t *testing.T) {
 	t.Parallel()
 	f := newDeckFixture(t, startFerretDB(t))
-	ctx, d, owner := t.Context(), f.decks, newUserID()
+	ctx, d, owner := t.Context(), f.decks, newOwnerID()
 
 	doomed := mustCreateDeck(t, d, owner, "doomed")
 	kept := mustCreateDeck(t, d, owner, "kept")
 	var doomedCards []store.Card
 	for _, front := range []string{"a", "b", "c"} {
-		doomedCards = append(doomedCards, mustAddCard(t, d, owner, doomed.ID, front, t0))
+		doomedCards = append(doomedCards, mustAddCard(t, d, owner, doomed.ID, front, baseTime))
 	}
-	keptCard := mustAddCard(t, d, owner, kept.ID, "k", t0)
+	keptCard := mustAddCard(t, d, owner, kept.ID, "k", baseTime)
 
 	if err := d.Delete(ctx, owner, doomed.ID); err != nil {
 		t.Fatalf("Delete: %v", err)
@@ -202,11 +202,11 @@ func TestDeleteDeckRemovesItsCardsOnly(t *testing.T) {
 	if n, err := f.db.Collection("cards").CountDocuments(ctx, bson.D{{Key: "deckId", Value: deckOID}}); err != nil || n != 0 {
 		t.Errorf("%d cards left with the deleted deck's id (%v), want 0", n, err)
 	}
-	due, err := d.DueCards(ctx, owner, nil, t0, 10)
+	due, err := d.DueCards(ctx, owner, nil, baseTime, 10)
 	if err != nil || len(due) != 1 || due[0] != keptCard {
 		t.Errorf("DueCards after Delete = %+v, %v; want only the kept deck's card", due, err)
 	}
-	if _, err := d.AddCard(ctx, owner, doomed.ID, "late", "card", t0); !errors.Is(err, store.ErrNotFound) {
+	if _, err := d.AddCard(ctx, owner, doomed.ID, "late", "card", baseTime); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("AddCard to the deleted deck: err = %v, want ErrNotFound", err)
 	}
 }
@@ -218,10 +218,10 @@ func TestOtherUsersDecksAndCardsLookMissing(t *testing.T) {
 	t.Parallel()
 	f := newDeckFixture(t, startFerretDB(t))
 	ctx, d := t.Context(), f.decks
-	alice, bob := newUserID(), newUserID()
+	alice, bob := newOwnerID(), newOwnerID()
 
 	deck := mustCreateDeck(t, d, alice, "Alice's")
-	card := mustAddCard(t, d, alice, deck.ID, "front", t0)
+	card := mustAddCard(t, d, alice, deck.ID, "front", baseTime)
 	bobsDeck := mustCreateDeck(t, d, bob, "Bob's")
 	text := "changed by Bob"
 
@@ -232,11 +232,11 @@ func TestOtherUsersDecksAndCardsLookMissing(t *testing.T) {
 		{"Deck", func() error { _, err := d.Deck(ctx, bob, deck.ID); return err }},
 		{"Rename", func() error { _, err := d.Rename(ctx, bob, deck.ID, text); return err }},
 		{"Delete", func() error { return d.Delete(ctx, bob, deck.ID) }},
-		{"AddCard", func() error { _, err := d.AddCard(ctx, bob, deck.ID, text, text, t0); return err }},
+		{"AddCard", func() error { _, err := d.AddCard(ctx, bob, deck.ID, text, text, baseTime); return err }},
 		{"Card", func() error { _, err := d.Card(ctx, bob, card.ID); return err }},
 		{"UpdateCard", func() error { _, err := d.UpdateCard(ctx, bob, card.ID, &text, &text); return err }},
 		{"UpdateCard with no change", func() error { _, err := d.UpdateCard(ctx, bob, card.ID, nil, nil); return err }},
-		{"ReviewCard", func() error { _, err := d.ReviewCard(ctx, bob, card.ID, 5, t0); return err }},
+		{"ReviewCard", func() error { _, err := d.ReviewCard(ctx, bob, card.ID, 5, baseTime); return err }},
 		{"DeleteCard", func() error { return d.DeleteCard(ctx, bob, card.ID) }},
 	} {
 		if err := tt.run(); !errors.Is(err, store.ErrNotFound) {
@@ -254,16 +254,16 @@ func TestOtherUsersDecksAndCardsLookMissing(t *testing.T) {
 	if cards, hasNext, err := d.CardsPage(ctx, bob, deck.ID, 10, ""); err != nil || len(cards) != 0 || hasNext {
 		t.Errorf("Bob's CardsPage of Alice's deck = %+v, %v, %v; want nothing", cards, hasNext, err)
 	}
-	if cards, err := d.DueCards(ctx, bob, &deck.ID, t0.Add(time.Hour), 10); err != nil || len(cards) != 0 {
+	if cards, err := d.DueCards(ctx, bob, &deck.ID, baseTime.Add(time.Hour), 10); err != nil || len(cards) != 0 {
 		t.Errorf("Bob's DueCards of Alice's deck = %+v, %v; want nothing", cards, err)
 	}
-	if cards, err := d.DueCards(ctx, bob, nil, t0.Add(time.Hour), 10); err != nil || len(cards) != 0 {
+	if cards, err := d.DueCards(ctx, bob, nil, baseTime.Add(time.Hour), 10); err != nil || len(cards) != 0 {
 		t.Errorf("Bob's DueCards = %+v, %v; want nothing (his AddCard must have left no card)", cards, err)
 	}
 	if n, err := d.CardCounts(ctx, bob, []string{deck.ID}); err != nil || n[deck.ID] != 0 {
 		t.Errorf("Bob's CardCounts of Alice's deck = %v, %v; want 0", n, err)
 	}
-	if n, err := d.DueCounts(ctx, bob, []string{deck.ID}, t0); err != nil || n[deck.ID] != 0 {
+	if n, err := d.DueCounts(ctx, bob, []string{deck.ID}, baseTime); err != nil || n[deck.ID] != 0 {
 		t.Errorf("Bob's DueCounts of Alice's deck = %v, %v; want 0", n, err)
 	}
 	if p, err := d.CardsByDecks(ctx, bob, []string{deck.ID}, 5); err != nil || len(p[deck.ID].Cards) != 0 || p[deck.ID].HasNext {
@@ -288,9 +288,9 @@ func TestOtherUsersDecksAndCardsLookMissing(t *testing.T) {
 func TestMalformedIDsAreNotFound(t *testing.T) {
 	t.Parallel()
 	f := newDeckFixture(t, startFerretDB(t))
-	ctx, d, owner := t.Context(), f.decks, newUserID()
+	ctx, d, owner := t.Context(), f.decks, newOwnerID()
 	deck := mustCreateDeck(t, d, owner, "deck")
-	card := mustAddCard(t, d, owner, deck.ID, "front", t0)
+	card := mustAddCard(t, d, owner, deck.ID, "front", baseTime)
 	text := "x"
 
 	for _, bad := range []string{"", "nope", deck.ID + "0", deck.ID[:23] + "g"} {
@@ -305,15 +305,15 @@ func TestMalformedIDsAreNotFound(t *testing.T) {
 			{"Deck", func() error { _, err := d.Deck(ctx, owner, bad); return err }},
 			{"Rename", func() error { _, err := d.Rename(ctx, owner, bad, "t"); return err }},
 			{"Delete", func() error { return d.Delete(ctx, owner, bad) }},
-			{"AddCard", func() error { _, err := d.AddCard(ctx, owner, bad, "f", "b", t0); return err }},
-			{"AddCard by a malformed owner", func() error { _, err := d.AddCard(ctx, bad, deck.ID, "f", "b", t0); return err }},
+			{"AddCard", func() error { _, err := d.AddCard(ctx, owner, bad, "f", "b", baseTime); return err }},
+			{"AddCard by a malformed owner", func() error { _, err := d.AddCard(ctx, bad, deck.ID, "f", "b", baseTime); return err }},
 			{"Card", func() error { _, err := d.Card(ctx, owner, bad); return err }},
 			{"Card of a malformed owner", func() error { _, err := d.Card(ctx, bad, card.ID); return err }},
 			{"UpdateCard", func() error { _, err := d.UpdateCard(ctx, owner, bad, &text, nil); return err }},
 			{"DeleteCard", func() error { return d.DeleteCard(ctx, owner, bad) }},
-			{"ReviewCard", func() error { _, err := d.ReviewCard(ctx, owner, bad, 3, t0); return err }},
+			{"ReviewCard", func() error { _, err := d.ReviewCard(ctx, owner, bad, 3, baseTime); return err }},
 			{"CardsPage", func() error { _, _, err := d.CardsPage(ctx, owner, bad, 3, ""); return err }},
-			{"DueCards", func() error { _, err := d.DueCards(ctx, owner, &bad, t0, 3); return err }},
+			{"DueCards", func() error { _, err := d.DueCards(ctx, owner, &bad, baseTime, 3); return err }},
 		} {
 			if err := tt.run(); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("%s with id %q: err = %v, want ErrNotFound", tt.name, bad, err)
@@ -330,7 +330,7 @@ func TestMalformedIDsAreNotFound(t *testing.T) {
 func TestCardAndDueCountsForManyDecks(t *testing.T) {
 	t.Parallel()
 	f := newDeckFixture(t, startFerretDB(t))
-	ctx, d, owner := t.Context(), f.decks, newUserID()
+	ctx, d, owner := t.Context(), f.decks, newOwnerID()
 
 	var ids []string
 	wantCards, wantDue := map[string]int{}, map[string]int{}
@@ -342,15 +342,15 @@ func TestCardAndDueCountsForManyDecks(t *testing.T) {
 			continue
 		}
 		for j := range i/10 + 1 { // decks 0, 10, 20, 30, 40 hold 1..5 cards
-			mustAddCard(t, d, owner, deck.ID, "card", t0.Add(time.Duration(j)*time.Hour))
+			mustAddCard(t, d, owner, deck.ID, "card", baseTime.Add(time.Duration(j)*time.Hour))
 			wantCards[deck.ID]++
-			if j < 2 { // due at t0+1h: the first two
+			if j < 2 { // due at baseTime+1h: the first two
 				wantDue[deck.ID]++
 			}
 		}
 	}
-	other := mustCreateDeck(t, d, newUserID(), "someone else's")
-	mustAddCard(t, d, other.OwnerID, other.ID, "theirs", t0)
+	other := mustCreateDeck(t, d, newOwnerID(), "someone else's")
+	mustAddCard(t, d, other.OwnerID, other.ID, "theirs", baseTime)
 	missing := bson.NewObjectID().Hex()
 	asked := append(slices.Clone(ids), other.ID, missing, "junk")
 	for _, id := range []string{other.ID, missing, "junk"} {
@@ -370,7 +370,7 @@ func TestCardAndDueCountsForManyDecks(t *testing.T) {
 	}
 
 	f.log.reset()
-	due, err := d.DueCounts(ctx, owner, asked, t0.Add(time.Hour))
+	due, err := d.DueCounts(ctx, owner, asked, baseTime.Add(time.Hour))
 	if err != nil {
 		t.Fatalf("DueCounts: %v", err)
 	}
@@ -405,5 +405,19 @@ func TestCardAndDueCountsForManyDecks(t *testing.T) {
 	}
 	if got := f.log.commands(); len(got) != 0 {
 		t.Errorf("CardCounts of only malformed ids sent %v, want nothing", got)
+	}
+}
+
+// A restart asks for every index again; FerretDB v1 used to drop the
+// connection on that.
+func TestNewDecksAndUsersTwiceOnOneDatabase(t *testing.T) {
+	db := newDeckFixture(t, startFerretDB(t)).db
+	for i := range 2 {
+		if _, err := store.NewDecks(t.Context(), db, 5*time.Second); err != nil {
+			t.Fatalf("NewDecks #%d: %v", i+1, err)
+		}
+		if _, err := store.NewUsers(t.Context(), db, 5*time.Second); err != nil {
+			t.Fatalf("NewUsers #%d: %v", i+1, err)
+		}
 	}
 }

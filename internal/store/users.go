@@ -56,12 +56,12 @@ func NewUsers(ctx context.Context, db *mongo.Database, timeout time.Duration) (*
 	u := &Users{coll: db.Collection("users"), timeout: timeout}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	_, err := u.coll.Indexes().CreateOne(ctx, mongo.IndexModel{
+	err := ensureIndexes(ctx, u.coll, mongo.IndexModel{
 		Keys:    bson.D{{Key: "email", Value: 1}},
 		Options: options.Index().SetUnique(true).SetName("email_unique"),
 	})
 	if err != nil {
-		return nil, classify("create users index", err)
+		return nil, err
 	}
 	return u, nil
 }

@@ -1,10 +1,10 @@
 import { ApolloProvider, useApolloClient, useQuery } from "@apollo/client/react";
 import { CombinedGraphQLErrors } from "@apollo/client/errors";
 import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
-import { client, onSessionLost, wsClient } from "./apollo";
+import { client, onLiveStatus, onSessionLost, replaceWsClient } from "./apollo";
 import { LOGOUT, ME, SESSION_ENDED, type User } from "./operations";
 import { Link, navigate, useLocation } from "./router";
-import { afterSignIn, afterSignOut, selfAction } from "./session";
+import { afterSignIn, afterSignOut, onRestartLiveUpdates, selfAction } from "./session";
 import { describeError, graphQLErrorsOf } from "./errors";
 import { SignIn } from "./pages/SignIn";
 import { SignUp } from "./pages/SignUp";
@@ -158,6 +158,12 @@ function SessionGuard({ me, onLive }: { me: User; onLive: (l: Live) => void }) {
   const handling = useRef(false);
   const restarts = useRef<number[]>([]);
 
+  /** Listen again on a new socket (authenticated with the browser's current cookie). */
+  const restart = useCallback(() => {
+    replaceWsClient();
+    setGeneration((g) => g + 1);
+  }, []);
+
   const ended = useCallback(
     async (reason: string) => {
       if (handling.current || selfAction.signingOut) return;
@@ -178,7 +184,7 @@ function SessionGuard({ me, onLive }: { me: User; onLive: (l: Live) => void }) {
           restarts.current = restarts.current.filter((t) => now - t < 60_000);
           if (restarts.current.length < 3) {
             restarts.current.push(now);
-            setGeneration((g) => g + 1);
+            restart();
           } else {
             onLive("unavailable");
           }
@@ -195,19 +201,13 @@ function SessionGuard({ me, onLive }: { me: User; onLive: (l: Live) => void }) {
         handling.current = false;
       }
     },
-    [apollo, me.id, onLive],
+    [apollo, me.id, onLive, restart],
   );
 
   useEffect(() => onSessionLost((reason) => void ended(reason)), [ended]);
+  useEffect(() => onRestartLiveUpdates(restart), [restart]);
 
-  useEffect(() => {
-    const offs = [
-      wsClient.on("connecting", () => onLive("connecting")),
-      wsClient.on("connected", () => onLive("connected")),
-      wsClient.on("closed", () => onLive("off")),
-    ];
-    return () => offs.forEach((off) => off());
-  }, [onLive]);
+  useEffect(() => onLiveStatus(onLive), [onLive]);
 
   useEffect(() => {
     const sub = apollo.subscribe({ query: SESSION_ENDED }).subscribe({

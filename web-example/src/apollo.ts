@@ -29,27 +29,59 @@ function sessionLost(reason: string) {
   for (const l of lostListeners) l(reason);
 }
 
+export type LiveStatus = "off" | "connecting" | "connected";
+type LiveListener = (s: LiveStatus) => void;
+const liveListeners = new Set<LiveListener>();
+
+/** The state of the current websocket (for the header's dot). */
+export function onLiveStatus(l: LiveListener): () => void {
+  liveListeners.add(l);
+  return () => liveListeners.delete(l);
+}
+
 /**
- * The websocket client. Lazy: it connects only while a subscription is active
+ * A websocket client. Lazy: it connects only while a subscription is active
  * (the app subscribes only when signed in), and the browser sends the session
  * cookie with the upgrade request, which is how the server authenticates it.
  *
  * graphql-ws 6 treats 4403 as retryable ("might grant access after retry");
  * here it is final: the session is gone, and retrying would only loop.
  */
-export const wsClient: Client = createClient({
-  url: GRAPHQL_WS_URL,
-  lazy: true,
-  retryAttempts: 5,
-  shouldRetry: (e) => !(isCloseEvent(e) && e.code === CLOSE_UNAUTHENTICATED),
-  on: {
-    closed: (e) => {
-      if (isCloseEvent(e) && e.code === CLOSE_UNAUTHENTICATED) {
-        sessionLost(e.reason || "UNAUTHENTICATED");
-      }
+function makeWsClient(): Client {
+  const c: Client = createClient({
+    url: GRAPHQL_WS_URL,
+    lazy: true,
+    retryAttempts: 5,
+    shouldRetry: (e) => !(isCloseEvent(e) && e.code === CLOSE_UNAUTHENTICATED),
+    on: {
+      // Only the current client speaks for the session; a replaced one is closing.
+      connecting: () => c === wsClient && liveListeners.forEach((l) => l("connecting")),
+      connected: () => c === wsClient && liveListeners.forEach((l) => l("connected")),
+      closed: (e) => {
+        if (c !== wsClient) return;
+        liveListeners.forEach((l) => l("off"));
+        if (isCloseEvent(e) && e.code === CLOSE_UNAUTHENTICATED) sessionLost(e.reason || "UNAUTHENTICATED");
+      },
     },
-  },
-});
+  });
+  return c;
+}
+
+let wsClient: Client = makeWsClient();
+
+/**
+ * Drops the websocket client for a new one, so the next subscription opens a
+ * new socket that the server authenticates with the browser's current cookie.
+ * (Unsubscribing and subscribing again is not enough: graphql-ws keeps the
+ * socket when a new subscription arrives in the same tick.) Needed after this
+ * tab changes the password: the server issues a new token, a new session, and
+ * the old socket would go on listening for the end of one that is over.
+ */
+export function replaceWsClient() {
+  const old = wsClient;
+  wsClient = makeWsClient();
+  void old.dispose();
+}
 
 const httpLink = new HttpLink({ uri: GRAPHQL_URL, credentials: "include" });
 
@@ -59,7 +91,8 @@ const unauthenticatedLink = new ErrorLink(({ error }) => {
     sessionLost("UNAUTHENTICATED");
   }
 });
-const wsLink = new GraphQLWsLink(wsClient);
+/** Always sends to the current websocket client. */
+const wsLink = new ApolloLink((operation) => new GraphQLWsLink(wsClient).request(operation));
 
 /** Subscriptions go over the websocket, everything else over HTTP. */
 const link = ApolloLink.split(

@@ -14,20 +14,41 @@ export const selfAction = {
   rotating: null as Promise<unknown> | null,
 };
 
-/** After register/login: drop whatever the previous user left in the cache, then store `me`. */
+const restartListeners = new Set<() => void>();
+
+/**
+ * Starts the sessionEnded subscription again, on a new socket. Needed after
+ * this tab changes the password: the server then issues a new token (a new
+ * session), and the socket opened with the old cookie would go on listening
+ * for the end of a session that is already over.
+ */
+export function restartLiveUpdates() {
+  for (const l of restartListeners) l();
+}
+
+export function onRestartLiveUpdates(l: () => void): () => void {
+  restartListeners.add(l);
+  return () => restartListeners.delete(l);
+}
+
+/**
+ * After register/login: drop whatever the previous user left in the cache.
+ * resetStore (not clearStore, which in Apollo Client 4 also discards the
+ * cache watches of mounted queries) keeps `useQuery(ME)` live and refetches it
+ * with the new cookie.
+ */
 export async function afterSignIn(client: ApolloClient, user: User) {
-  await client.clearStore();
   client.writeQuery({ query: ME, data: { me: user } });
+  await client.resetStore();
 }
 
 /**
  * After sign-out or a lost session: `me` becomes null and `go` (a navigation)
- * runs in the same tick, so React renders both at once; then nothing of the old
- * user stays in the cache.
+ * runs in the same tick, so React renders both at once and no protected page
+ * stays mounted; then the cache is emptied and `me` is asked again.
  */
 export async function afterSignOut(client: ApolloClient, go: () => void) {
   client.writeQuery({ query: ME, data: { me: null } });
   go();
-  await client.clearStore();
-  client.writeQuery({ query: ME, data: { me: null } });
+  await client.resetStore().catch(() => undefined);
 }

@@ -27,6 +27,8 @@ export function Account() {
     selfAction.rotating = p;
     try {
       await p;
+      // This browser now holds a new token (a new session): listen on a socket opened with it.
+      //restartLiveUpdates();
       setDone(true);
       setCurrent("");
       setNew("");

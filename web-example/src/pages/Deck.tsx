@@ -348,7 +348,7 @@ function CardRow({ card }: { card: Card }) {
         <span className="back muted">{card.back}</span>
       </div>
       <div className="muted small" title={`due ${formatTime(card.dueAt)}`}>
-        {due ? <span className="due">due now</span> : <>due {relative(card.dueAt)}</>} · every {card.intervalDays} d · ease {card.ease.toFixed(2)} · {card.reviews} reviews
+        {due ? <span className="due">due now</span> : <>due {relative(card.dueAt)}</>} · every {card.intervalDays} d · ease {card.ease.toFixed(2)} · {card.reviews} {card.reviews === 1 ? "review" : "reviews"}
       </div>
       <div className="row">
         <button

@@ -1,7 +1,7 @@
 import { useApolloClient } from "@apollo/client/react";
 import { useEffect, useState, type FormEvent } from "react";
 import { Field, Flash, FormError } from "../Field";
-import { graphQLErrorsOf, noErrors, toFormErrors, type FormErrors } from "../errors";
+import { formatSeconds, graphQLErrorsOf, noErrors, toFormErrors, type FormErrors } from "../errors";
 import { LOGIN, type User } from "../operations";
 import { Link, navigate, nextPath, useLocation } from "../router";
 import { afterSignIn } from "../session";
@@ -56,7 +56,7 @@ export function SignIn({ me, meLoading }: { me: User | null; meLoading: boolean 
           <Field label="Password" name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} error={errors.fields.password} />
           <FormError message={errors.form} code={errors.codes[0]} />
           <button type="submit" disabled={busy || blockedFor > 0}>
-            {blockedFor > 0 ? `Sign in (wait ${blockedFor} s)` : busy ? "Signing in…" : "Sign in"}
+            {blockedFor > 0 ? `Sign in (wait ${formatSeconds(blockedFor)})` : busy ? "Signing in…" : "Sign in"}
           </button>
           <p className="muted">
             No account? <Link to={`/signup${loc.search}`}>Sign up</Link>

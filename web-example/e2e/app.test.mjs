@@ -1,0 +1,473 @@
+// End-to-end tests of the web example against the real Go server, in headless
+// Chromium. Run: `node --test e2e/` from web-example/ (after `npm ci`), or e2e/run.sh.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  launchBrowser,
+  log,
+  newUser,
+  registerViaApi,
+  shot,
+  startStack,
+  timed,
+  timingReport,
+  until,
+} from "./harness.mjs";
+
+let stack;
+let browser;
+
+before(
+  async () => {
+    stack = await timed("start stack (builds + servers)", () => startStack());
+    browser = await timed("launch chromium", () => launchBrowser());
+  },
+  { timeout: 600_000 },
+);
+
+after(
+  async () => {
+    await browser?.close().catch(() => undefined);
+    await stack?.stop();
+    log(`timings:\n${timingReport()}`);
+  },
+  { timeout: 60_000 },
+);
+
+/** A fresh browser context (its own cookie jar) with console errors collected. */
+async function newPage() {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+  const page = await context.newPage();
+  page.pageErrors = [];
+  page.on("pageerror", (e) => page.pageErrors.push(e.message));
+  return { context, page };
+}
+
+const app = (p = "/") => stack.appUrl + p;
+
+async function signUpUI(page, user) {
+  await page.goto(app("/signup"));
+  await page.locator('input[name="name"]').fill(user.name);
+  await page.locator('input[name="email"]').fill(user.email);
+  await page.locator('input[name="password"]').fill(user.password);
+  await page.locator('[data-testid="signup-form"] button[type="submit"]').click();
+  await page.locator('[data-testid="user-name"]').waitFor();
+}
+
+async function signInUI(page, user, path = "/signin") {
+  await page.goto(app(path));
+  await page.locator('[data-testid="signin-form"]').waitFor();
+  await page.locator('input[name="email"]').fill(user.email);
+  await page.locator('input[name="password"]').fill(user.password);
+  await page.locator('[data-testid="signin-form"] button[type="submit"]').click();
+  await page.locator('[data-testid="user-name"]').waitFor();
+}
+
+async function headerName(page) {
+  return (await page.locator('[data-testid="user-name"]').textContent())?.trim();
+}
+
+const pathOf = (page) => new URL(page.url()).pathname;
+
+/** Waits for `waiting`, but fails at once with the server's words if the page shows a form error meanwhile. */
+async function failOnFormError(page, waiting) {
+  let settled = false;
+  const formError = page.locator('[data-testid="form-error"]').first();
+  const shown = new Promise((_, reject) => {
+    formError.waitFor({ timeout: 30_000 }).then(
+      async () => {
+        if (settled) return;
+        const text = `[${await formError.getAttribute("data-code").catch(() => "?")}] ${await formError.innerText().catch(() => "?")}`;
+        reject(new Error(`the page shows an error: ${text}`));
+      },
+      () => undefined,
+    );
+  });
+  waiting.catch(() => undefined); // a loser's later rejection must not surface as unhandled
+  try {
+    return await Promise.race([waiting, shown]);
+  } finally {
+    settled = true;
+  }
+}
+
+test("a. sign up, reload keeps the session, sign out, protected page redirects to sign-in", { timeout: 60_000 }, async () => {
+  const { context, page } = await newPage();
+  try {
+    const user = newUser("Ada Lovelace");
+    await page.goto(app("/signup"));
+    await shot(page, "01-sign-up");
+    await signUpUI(page, user);
+    assert.equal(await headerName(page), user.name);
+    assert.equal(pathOf(page), "/");
+    // The signed-in header is in the DOM.
+    assert.equal(await page.locator('header [data-testid="signed-in-as"]').count(), 1);
+    assert.match(await page.locator('[data-testid="signed-in-as"]').innerText(), new RegExp(`Signed in as\\s+${user.name}`));
+    const cookies = await context.cookies(stack.serverUrl);
+    const sid = cookies.find((c) => c.name === "sid");
+    assert.ok(sid, "the server set the sid cookie");
+    assert.equal(sid.httpOnly, true);
+    assert.equal(sid.sameSite, "Lax");
+    await shot(page, "02-signed-in-home");
+
+    await page.reload();
+    await page.locator('[data-testid="user-name"]').waitFor();
+    assert.equal(await headerName(page), user.name, "still signed in after a reload");
+
+    await page.locator('[data-testid="sign-out"]').click();
+    await page.waitForURL((u) => u.pathname === "/signin");
+    await page.locator('[data-testid="flash"]').waitFor();
+    assert.equal(await page.locator('[data-testid="user-name"]').count(), 0, "no signed-in header after sign-out");
+    await shot(page, "03-signed-out");
+
+    await page.goto(app("/devices"));
+    await page.waitForURL((u) => u.pathname === "/signin");
+    assert.equal(new URL(page.url()).searchParams.get("next"), "/devices");
+    await page.locator('[data-testid="signin-form"]').waitFor();
+    assert.deepEqual(page.pageErrors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("b. a wrong password shows INVALID_CREDENTIALS by the form; a short one shows BAD_USER_INPUT under the password", { timeout: 60_000 }, async () => {
+  const { context, page } = await newPage();
+  try {
+    const user = newUser("Barbara Liskov");
+    await registerViaApi(stack.graphqlUrl, user);
+
+    await page.goto(app("/signin"));
+    await page.locator('input[name="email"]').fill(user.email);
+    await page.locator('input[name="password"]').fill("not the password");
+    await page.locator('[data-testid="signin-form"] button[type="submit"]').click();
+    const formError = page.locator('[data-testid="signin-form"] [data-testid="form-error"]');
+    await formError.waitFor();
+    assert.equal(await formError.getAttribute("data-code"), "INVALID_CREDENTIALS");
+    assert.match(await formError.innerText(), /incorrect/i);
+    assert.equal(await page.locator('[data-testid="error-password"]').count(), 0, "not a field error");
+    assert.equal(pathOf(page), "/signin");
+    assert.equal(await page.locator('[data-testid="user-name"]').count(), 0);
+    await shot(page, "04-sign-in-wrong-password");
+
+    // BAD_USER_INPUT with extensions.field=password: the message sits in the password field's own box.
+    await page.goto(app("/signup"));
+    await page.locator('input[name="name"]').fill("Someone");
+    await page.locator('input[name="email"]').fill(newUser("x").email);
+    await page.locator('input[name="password"]').fill("short");
+    await page.locator('[data-testid="signup-form"] button[type="submit"]').click();
+    const fieldError = page.locator('[data-field="password"] [data-testid="error-password"]');
+    await fieldError.waitFor();
+    assert.match(await fieldError.innerText(), /8/);
+    assert.equal(await page.locator('[data-field="password"] input').getAttribute("aria-invalid"), "true");
+    assert.equal(await page.locator('[data-testid="signup-form"] [data-testid="form-error"]').count(), 0);
+    await shot(page, "05-sign-up-field-error");
+    assert.deepEqual(page.pageErrors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("b2. after five failed sign-ins the form shows RATE_LIMITED with retryAfter and holds the button", { timeout: 60_000 }, async () => {
+  const { context, page } = await newPage();
+  try {
+    const user = newUser("Rate Limited");
+    await registerViaApi(stack.graphqlUrl, user);
+    await page.goto(app("/signin"));
+    await page.locator('input[name="email"]').fill(user.email);
+    const submit = page.locator('[data-testid="signin-form"] button[type="submit"]');
+    const formError = page.locator('[data-testid="signin-form"] [data-testid="form-error"]');
+    for (let i = 1; i <= 5; i++) {
+      await page.locator('input[name="password"]').fill(`wrong password ${i}`);
+      await submit.click();
+      await until(`failure ${i} shown`, async () => (await formError.count()) === 1 && (await submit.isEnabled()));
+      assert.equal(await formError.getAttribute("data-code"), "INVALID_CREDENTIALS", `attempt ${i}`);
+    }
+    await page.locator('input[name="password"]').fill(user.password);
+    await submit.click();
+    await page.locator('[data-testid="form-error"][data-code="RATE_LIMITED"]').waitFor();
+    assert.match(await formError.innerText(), /Try again in \d+ min/);
+    assert.equal(await submit.isDisabled(), true, "the button waits out retryAfter");
+    assert.match(await submit.innerText(), /wait \d+ (min|s)/);
+    assert.equal(await page.locator('[data-testid="user-name"]').count(), 0);
+    await shot(page, "05b-sign-in-rate-limited");
+  } finally {
+    await context.close();
+  }
+});
+
+test("c. revoking a session on 'your devices' drops the other browser to sign-in at once (subscription)", { timeout: 60_000 }, async () => {
+  const one = await newPage();
+  const two = await newPage();
+  try {
+    const user = newUser("Claude Shannon");
+    await signUpUI(one.page, user);
+    await signInUI(two.page, user);
+    await two.page.goto(app("/devices"));
+    await two.page.locator('[data-testid="session"]').first().waitFor();
+
+    // Browser 2 listens for the end of its session over graphql-ws.
+    await until(
+      "browser 2's sessionEnded subscription to connect",
+      async () => (await two.page.locator('[data-testid="live"]').getAttribute("data-live")) === "connected",
+      { timeoutMs: 10_000 },
+    );
+    await two.page.waitForTimeout(300); // the subscribe message follows connection_ack
+
+    await one.page.goto(app("/devices"));
+    const rows = one.page.locator('[data-testid="session"]');
+    await until("two sessions listed", async () => (await rows.count()) === 2);
+    assert.equal(await one.page.locator('[data-testid="session"][data-current="true"]').count(), 1);
+    assert.equal(await one.page.locator('[data-testid="session"][data-current="false"]').count(), 1);
+    await shot(one.page, "06-devices");
+
+    const revokedAt = Date.now();
+    await one.page.locator('[data-testid="session"][data-current="false"] [data-testid="revoke"]').click();
+
+    await two.page.waitForURL((u) => u.pathname === "/signin", { timeout: 5_000 });
+    const flash = two.page.locator('[data-testid="flash"]');
+    await flash.waitFor({ timeout: 5_000 });
+    assert.equal(await flash.innerText(), "You were signed out: REVOKED");
+    log(`c: browser 2 was on the sign-in page ${Date.now() - revokedAt} ms after the revoke click`);
+    assert.equal(await two.page.locator('[data-testid="user-name"]').count(), 0);
+    await shot(two.page, "07-revoked-signed-out");
+
+    // Browser 2 is really anonymous now, and browser 1 lists one session.
+    await two.page.goto(app("/devices"));
+    await two.page.waitForURL((u) => u.pathname === "/signin");
+    await until("one session left", async () => (await rows.count()) === 1);
+    assert.equal(await one.page.locator('[data-testid="session"][data-current="true"]').count(), 1);
+    assert.equal(await headerName(one.page), user.name, "browser 1 stays signed in");
+    assert.deepEqual(one.page.pageErrors, []);
+    assert.deepEqual(two.page.pageErrors, []);
+  } finally {
+    await one.context.close();
+    await two.context.close();
+  }
+});
+
+test("d. create a deck, add two cards, review one with grade 4: the due count goes down", { timeout: 60_000 }, async () => {
+  const { context, page } = await newPage();
+  try {
+    const user = newUser("Dorothy Vaughan");
+    await signUpUI(page, user);
+    await page.locator('[data-testid="create-deck"] input[name="title"]').fill("Spanish verbs");
+    await page.locator('[data-testid="create-deck"] button[type="submit"]').click();
+    await failOnFormError(page, page.waitForURL((u) => u.pathname.startsWith("/decks/")));
+    await page.locator('[data-testid="deck-title"]').waitFor();
+    assert.equal(await page.locator('[data-testid="deck-title"]').innerText(), "Spanish verbs");
+
+    const addCard = async (front, back, count) => {
+      await page.locator('[data-testid="add-card"] input[name="front"]').fill(front);
+      await page.locator('[data-testid="add-card"] input[name="back"]').fill(back);
+      await page.locator('[data-testid="add-card"] button[type="submit"]').click();
+      await failOnFormError(page, until(`${count} cards`, async () => (await page.locator('[data-testid="card-count"]').innerText()) === String(count)));
+    };
+    await addCard("hablar", "to speak", 1);
+    await addCard("comer", "to eat", 2);
+    assert.equal(await page.locator('[data-testid="cards"] [data-testid="card"]').count(), 2);
+    await until("2 due", async () => (await page.locator('[data-testid="due-count"]').innerText()) === "2");
+    await page.locator('[data-testid="due-card"]').waitFor();
+    const firstFront = await page.locator('[data-testid="due-front"]').innerText();
+    await page.locator('[data-testid="show-answer"]').click();
+    await page.locator('[data-testid="due-back"]').waitFor();
+    await shot(page, "08-study-card");
+
+    await page.locator('[data-testid="grade-4"]').click();
+    await failOnFormError(
+      page,
+      until("1 due after the review", async () => (await page.locator('[data-testid="due-count"]').innerText()) === "1"),
+    );
+    await until(
+      "the other card to be up next",
+      async () => (await page.locator('[data-testid="due-front"]').innerText()) !== firstFront,
+    );
+    await shot(page, "09-deck-after-review");
+
+    await page.goto(app("/"));
+    const deckRow = page.locator('[data-testid="deck"]', { hasText: "Spanish verbs" });
+    await deckRow.waitFor();
+    assert.match(await deckRow.innerText(), /2 cards · 1 due/);
+    await shot(page, "10-decks");
+    assert.deepEqual(page.pageErrors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("e. the urql screen signs in and out", { timeout: 60_000 }, async () => {
+  const { context, page } = await newPage();
+  try {
+    const user = newUser("Edsger Dijkstra");
+    await registerViaApi(stack.graphqlUrl, user);
+    await page.goto(app("/urql"));
+    await page.locator('[data-testid="urql-anonymous"]').waitFor();
+    await page.locator('[data-testid="urql-signin-form"] input[name="email"]').fill(user.email);
+    await page.locator('[data-testid="urql-signin-form"] input[name="password"]').fill("wrong password!");
+    await page.locator('[data-testid="urql-signin-form"] button[type="submit"]').click();
+    await page.locator('[data-testid="form-error"][data-code="INVALID_CREDENTIALS"]').waitFor();
+
+    await page.locator('[data-testid="urql-signin-form"] input[name="password"]').fill(user.password);
+    await page.locator('[data-testid="urql-signin-form"] button[type="submit"]').click();
+    await page.locator('[data-testid="urql-me"]').waitFor();
+    assert.equal(await page.locator('[data-testid="urql-user-name"]').innerText(), user.name);
+    assert.match(await page.locator('[data-testid="urql-me"]').innerText(), new RegExp(user.email.replace(/[.]/g, "\\.")));
+    await shot(page, "11-urql-signed-in");
+
+    // Same cookie: the Apollo app sees the same session.
+    await page.goto(app("/"));
+    await page.locator('[data-testid="user-name"]').waitFor();
+    assert.equal(await headerName(page), user.name);
+
+    await page.goto(app("/urql"));
+    await page.locator('[data-testid="urql-sign-out"]').click();
+    await page.locator('[data-testid="urql-anonymous"]').waitFor();
+    await page.reload();
+    await page.locator('[data-testid="urql-anonymous"]').waitFor();
+    await shot(page, "12-urql-signed-out");
+    assert.deepEqual(page.pageErrors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("f. the playground loads only from the server and runs { me { email } } with the app's cookie", { timeout: 60_000 }, async () => {
+  const { context, page } = await newPage();
+  try {
+    const user = newUser("Frances Allen");
+    await registerViaApi(stack.graphqlUrl, user);
+    await signInUI(page, user);
+
+    const pg = await context.newPage();
+    const pageErrors = [];
+    pg.on("pageerror", (e) => pageErrors.push(e.message));
+    const requests = [];
+    pg.on("request", (r) => requests.push(r.url()));
+    await pg.goto(stack.serverUrl + "/");
+    const editor = pg.locator(".graphiql-query-editor .CodeMirror");
+    await editor.waitFor({ timeout: 20_000 });
+    await editor.click();
+    await pg.keyboard.press("Control+A");
+    await pg.keyboard.press("Delete");
+    await pg.keyboard.type("{ me { email } }");
+    const typed = await pg.evaluate(() => document.querySelector(".graphiql-query-editor .CodeMirror").CodeMirror.getValue());
+    assert.equal(typed.replace(/\s+/g, " ").trim(), "{ me { email } }", "the editor holds exactly the typed query");
+    await pg.locator(".graphiql-execute-button").click();
+    const response = pg.locator(".graphiql-response");
+    await until("the response to show the email", async () => (await response.innerText()).includes(user.email), { timeoutMs: 10_000 });
+    await shot(pg, "13-playground");
+
+    const server = new URL(stack.serverUrl);
+    const foreign = requests.filter((u) => {
+      const url = new URL(u);
+      if (url.protocol === "data:" || url.protocol === "blob:") return false;
+      return url.host !== server.host;
+    });
+    log(`f: the playground made ${requests.length} requests: ${[...new Set(requests.map((u) => new URL(u).protocol + "//" + new URL(u).host))].join(", ")}`);
+    assert.deepEqual(foreign, [], "every playground request goes to the server itself");
+    assert.ok(requests.some((u) => u.startsWith(stack.graphqlUrl)), "the playground called /graphql");
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("g. changing the password keeps this browser signed in (listening with its new token) and drops the other one (PASSWORD_CHANGED)", { timeout: 60_000 }, async () => {
+  const one = await newPage();
+  const two = await newPage();
+  const three = await newPage();
+  try {
+    const user = newUser("Grace Hopper");
+    await signUpUI(one.page, user);
+    await signInUI(two.page, user);
+    await until(
+      "browser 2's subscription to connect",
+      async () => (await two.page.locator('[data-testid="live"]').getAttribute("data-live")) === "connected",
+    );
+    await two.page.waitForTimeout(300);
+
+    await one.page.goto(app("/account"));
+    await until(
+      "browser 1's subscription to connect",
+      async () => (await one.page.locator('[data-testid="live"]').getAttribute("data-live")) === "connected",
+    );
+    const newPassword = user.password + " v2";
+    await one.page.locator('input[name="currentPassword"]').fill(user.password);
+    await one.page.locator('input[name="newPassword"]').fill(newPassword);
+    await one.page.locator('input[name="confirm"]').fill(newPassword);
+    await one.page.locator('[data-testid="password-form"] button[type="submit"]').click();
+    await one.page.locator('[data-testid="password-changed"]').waitFor();
+
+    await two.page.waitForURL((u) => u.pathname === "/signin", { timeout: 5_000 });
+    await two.page.locator('[data-testid="flash"]').waitFor();
+    assert.equal(await two.page.locator('[data-testid="flash"]').innerText(), "You were signed out: PASSWORD_CHANGED");
+
+    // Browser 1 got a new token: it stays, and listens again on a new socket.
+    await one.page.waitForTimeout(1_000);
+    assert.equal(pathOf(one.page), "/account");
+    assert.equal(await headerName(one.page), user.name);
+    await until(
+      "browser 1 to listen again",
+      async () => (await one.page.locator('[data-testid="live"]').getAttribute("data-live")) === "connected",
+    );
+    await shot(one.page, "14-password-changed");
+    await one.page.reload();
+    await one.page.locator('[data-testid="user-name"]').waitFor();
+
+    // The old password no longer works; the new one does.
+    await three.page.goto(app("/signin"));
+    await three.page.locator('input[name="email"]').fill(user.email);
+    await three.page.locator('input[name="password"]').fill(user.password);
+    await three.page.locator('[data-testid="signin-form"] button[type="submit"]').click();
+    await three.page.locator('[data-testid="form-error"][data-code="INVALID_CREDENTIALS"]').waitFor();
+    await signInUI(three.page, { ...user, password: newPassword });
+
+    // Browser 1 listens with its new token: revoking its new session from browser 3 drops it too.
+    await until(
+      "browser 1's subscription to connect",
+      async () => (await one.page.locator('[data-testid="live"]').getAttribute("data-live")) === "connected",
+    );
+    await one.page.waitForTimeout(300);
+    await three.page.goto(app("/devices"));
+    await until("two sessions listed", async () => (await three.page.locator('[data-testid="session"]').count()) === 2);
+    await three.page.locator('[data-testid="session"][data-current="false"] [data-testid="revoke"]').click();
+    await one.page.waitForURL((u) => u.pathname === "/signin", { timeout: 5_000 });
+    await one.page.locator('[data-testid="flash"]').waitFor();
+    assert.equal(await one.page.locator('[data-testid="flash"]').innerText(), "You were signed out: REVOKED");
+    for (const p of [one.page, two.page, three.page]) assert.deepEqual(p.pageErrors, []);
+  } finally {
+    await one.context.close();
+    await two.context.close();
+    await three.context.close();
+  }
+});
+
+test("h. 'sign out everywhere else' ends the other browser's session and keeps this one", { timeout: 60_000 }, async () => {
+  const one = await newPage();
+  const two = await newPage();
+  try {
+    const user = newUser("Hedy Lamarr");
+    await signUpUI(one.page, user);
+    await signInUI(two.page, user);
+    await until(
+      "browser 2's subscription to connect",
+      async () => (await two.page.locator('[data-testid="live"]').getAttribute("data-live")) === "connected",
+    );
+    await two.page.waitForTimeout(300);
+
+    await one.page.goto(app("/devices"));
+    await until("two sessions listed", async () => (await one.page.locator('[data-testid="session"]').count()) === 2);
+    await one.page.locator('[data-testid="logout-others"]').click();
+    await one.page.locator('[data-testid="devices-message"]').waitFor();
+    assert.equal(await one.page.locator('[data-testid="devices-message"]').innerText(), "Signed out 1 other session.");
+    await until("one session left", async () => (await one.page.locator('[data-testid="session"]').count()) === 1);
+
+    await two.page.waitForURL((u) => u.pathname === "/signin", { timeout: 5_000 });
+    await two.page.locator('[data-testid="flash"]').waitFor();
+    assert.equal(await two.page.locator('[data-testid="flash"]').innerText(), "You were signed out: REVOKED");
+    assert.equal(await headerName(one.page), user.name);
+    await shot(one.page, "15-signed-out-everywhere-else");
+  } finally {
+    await one.context.close();
+    await two.context.close();
+  }
+});

@@ -1,0 +1,290 @@
+// Starts what the end-to-end tests need and stops it again:
+//   - the Go server, built from the repository root, with its in-process Redis
+//     and MongoDB (REDIS_URL / MONGODB_URI unset), on a free port;
+//   - the web example, built by Vite against that server, served by `vite preview`
+//     on another free port (two origins on `localhost`: cross-origin, same-site,
+//     so the SameSite=Lax session cookie flows);
+//   - headless Debian Chromium driven by playwright-core.
+// Only what this file started is ever stopped, by process id.
+import { spawn } from "node:child_process";
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, readFileSync, existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+export const e2eDir = path.dirname(fileURLToPath(import.meta.url));
+export const webDir = path.resolve(e2eDir, "..");
+export const repoRoot = path.resolve(webDir, "..");
+/** Where the server is built from: the repository root, or E2E_SERVER_SRC (e.g. an exported older commit). */
+export const serverSrc = process.env.E2E_SERVER_SRC ? path.resolve(process.env.E2E_SERVER_SRC) : repoRoot;
+export const outputDir = path.join(e2eDir, "output");
+
+export const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+const t0 = Date.now();
+const timings = [];
+
+/** Runs fn and records how long it took under `label`. */
+export async function timed(label, fn) {
+  const start = Date.now();
+  try {
+    return await fn();
+  } finally {
+    const ms = Date.now() - start;
+    timings.push([label, ms]);
+    log(`${label}: ${(ms / 1000).toFixed(1)} s`);
+  }
+}
+
+export function log(msg) {
+  process.stdout.write(`[e2e +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
+}
+
+export function timingReport() {
+  const lines = timings.map(([l, ms]) => `  ${l.padEnd(48)} ${(ms / 1000).toFixed(1).padStart(6)} s`);
+  lines.push(`  ${"total (this test file)".padEnd(48)} ${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s`);
+  return lines.join("\n");
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs a command to completion; rejects with its output when it fails. */
+function run(cmd, args, opts) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { ...opts, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code === 0) resolve(out);
+      else reject(new Error(`${cmd} ${args.join(" ")} exited with ${code}:\n${out}`));
+    });
+  });
+}
+
+/** An environment without the variables that would point the server at real stores. */
+function serverEnv(extra) {
+  const env = { ...process.env, ...extra };
+  delete env.REDIS_URL;
+  delete env.MONGODB_URI;
+  return env;
+}
+
+async function waitForHttp(url, { timeoutMs, isUp = (r) => r.ok, child, name }) {
+  const deadline = Date.now() + timeoutMs;
+  let last = "no answer";
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} before it was ready`);
+    try {
+      const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (isUp(r)) return;
+      last = `HTTP ${r.status}`;
+    } catch (e) {
+      last = e.message;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${name} not ready at ${url} after ${timeoutMs} ms (${last})`);
+}
+
+const started = new Set();
+
+function startDetached(cmd, args, opts, logFile) {
+  const logStream = createWriteStream(logFile);
+  const child = spawn(cmd, args, { ...opts, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout.pipe(logStream);
+  child.stderr.pipe(logStream);
+  started.add(child);
+  child.on("exit", () => started.delete(child));
+  return child;
+}
+
+/** Stops one child we started: SIGTERM to its process group, SIGKILL after 5 s. */
+async function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  const signal = (sig) => {
+    try {
+      process.kill(-child.pid, sig);
+    } catch {
+      try {
+        child.kill(sig);
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  signal("SIGTERM");
+  const timer = setTimeout(() => signal("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+// Last resort if the test process dies without running its `after` hook.
+process.on("exit", () => {
+  for (const c of started) {
+    try {
+      process.kill(-c.pid, "SIGKILL");
+    } catch {
+      /* gone */
+    }
+  }
+});
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.on(sig, () => process.exit(130));
+}
+
+/**
+ * Builds and starts the server and the web example. Returns
+ * { serverUrl, appUrl, graphqlUrl, stop() }.
+ */
+export async function startStack() {
+  mkdirSync(outputDir, { recursive: true });
+  const tmp = mkdtempSync(path.join(tmpdir(), "sessiongql-e2e-"));
+  const [serverPort, appPort] = await Promise.all([freePort(), freePort()]);
+  const serverUrl = `http://localhost:${serverPort}`;
+  const appUrl = `http://localhost:${appPort}`;
+  const graphqlUrl = `${serverUrl}/graphql`;
+  const serverBin = path.join(tmp, "server");
+  const distDir = path.join(tmp, "dist");
+  const viteBin = path.join(webDir, "node_modules", "vite", "bin", "vite.js");
+  if (!existsSync(viteBin)) throw new Error(`${viteBin} is missing: run npm ci in web-example first`);
+
+  // The two builds are independent: run them side by side.
+  await Promise.all([
+    timed("go build (server)", () => run("go", ["build", "-o", serverBin, "."], { cwd: serverSrc, env: process.env })),
+    timed("vite build (web example)", () =>
+      run(process.execPath, [viteBin, "build", "--outDir", distDir, "--emptyOutDir", "--logLevel", "warn"], {
+        cwd: webDir,
+        env: { ...process.env, VITE_GRAPHQL_URL: graphqlUrl },
+      }),
+    ),
+  ]);
+
+  const serverLog = path.join(outputDir, "server.log");
+  const server = startDetached(
+    serverBin,
+    [],
+    {
+      cwd: tmp,
+      env: serverEnv({
+        PORT: String(serverPort),
+        CORS_ORIGINS: appUrl,
+        DATA_DIR: path.join(tmp, "data"),
+        BCRYPT_COST: "4",
+      }),
+    },
+    serverLog,
+  );
+  const preview = startDetached(
+    process.execPath,
+    [viteBin, "preview", "--port", String(appPort), "--strictPort", "--outDir", distDir],
+    { cwd: webDir, env: process.env },
+    path.join(outputDir, "preview.log"),
+  );
+
+  const stop = async () => {
+    await Promise.all([stopChild(server), stopChild(preview)]);
+    rmSync(tmp, { recursive: true, force: true });
+  };
+
+  try {
+    await Promise.all([
+      timed("server ready (/readyz)", () =>
+        waitForHttp(`${serverUrl}/readyz`, { timeoutMs: 90_000, child: server, name: "server" }),
+      ),
+      timed("vite preview ready", () => waitForHttp(appUrl + "/", { timeoutMs: 30_000, child: preview, name: "vite preview" })),
+    ]);
+  } catch (e) {
+    await stop();
+    let tail = "";
+    try {
+      tail = readFileSync(serverLog, "utf8").split("\n").slice(-30).join("\n");
+    } catch {
+      /* none */
+    }
+    throw new Error(`${e.message}\n--- server log tail ---\n${tail}`);
+  }
+  log(`server ${serverUrl}, app ${appUrl}`);
+  return { serverUrl, appUrl, graphqlUrl, stop };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+/** A GraphQL call from Node (no browser), with a tiny cookie jar. */
+export function apiClient(graphqlUrl) {
+  let cookie = "";
+  return async function gql(query, variables = {}) {
+    const r = await fetch(graphqlUrl, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...(cookie ? { Cookie: cookie } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    const set = r.headers.getSetCookie?.() ?? [];
+    for (const c of set) cookie = c.split(";")[0];
+    return r.json();
+  };
+}
+
+let seq = 0;
+/** A fresh account's details; the email is unique per run. */
+export function newUser(name) {
+  seq += 1;
+  const tag = `${Date.now().toString(36)}${seq}`;
+  return { name, email: `${name.toLowerCase().replace(/[^a-z]+/g, ".")}.${tag}@example.com`, password: `pw-${tag}-correct horse` };
+}
+
+/** Registers through the API (not the browser): for scenarios whose subject is something else. */
+export async function registerViaApi(graphqlUrl, user) {
+  const gql = apiClient(graphqlUrl);
+  const res = await gql(
+    `mutation ($input: RegisterInput!) { register(input: $input) { id email name } }`,
+    { input: { email: user.email, password: user.password, name: user.name } },
+  );
+  if (res.errors) throw new Error(`register ${user.email}: ${JSON.stringify(res.errors)}`);
+  return res.data.register;
+}
+
+/** Polls until fn() returns a truthy value; throws with the last value seen. */
+export async function until(what, fn, { timeoutMs = 10_000, intervalMs = 100 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export async function shot(page, name) {
+  await page.screenshot({ path: path.join(outputDir, `${name}.png`), fullPage: true });
+}
