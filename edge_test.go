@@ -223,6 +223,7 @@ func TestHealthAndReadiness(t *testing.T) {
 		}
 	}
 	checkReady(200, "ok")
+	ts.needSingleRedis(t)
 	ts.Redis.Stop(t)
 	checkReady(503, "unavailable")
 	ts.Redis.Restart(t)

@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/sessiongql/server/internal/devstack"
 	"github.com/sessiongql/server/internal/redistest"
 )
@@ -50,9 +52,11 @@ func TestMain(m *testing.M) {
 // redis-server and database, listening on a free port.
 type testServer struct {
 	URL   string
-	Redis *redistest.Server
-	Env   map[string]string
-	logs  *syncBuffer
+	Redis *redistest.Server // nil on a cluster or an outside Redis
+	// Cluster is set when the suite runs on a Redis Cluster (TEST_REDIS=cluster).
+	Cluster *redistest.Cluster
+	Env     map[string]string
+	logs    *syncBuffer
 
 	stopOnce sync.Once
 	stopErr  error
@@ -83,7 +87,7 @@ func startServer(t *testing.T, env map[string]string) *testServer {
 		"MONGODB_URI":      testMongoURI,
 		"MONGODB_DATABASE": "t_" + randomHex(6),
 		"BCRYPT_COST":      "4",
-		"STORE_TIMEOUT":    "1s",
+		"STORE_TIMEOUT":    "5s",
 		"CORS_ORIGINS":     "http://app.test:5173",
 		"SHUTDOWN_TIMEOUT": "5s",
 	}}
@@ -91,8 +95,13 @@ func startServer(t *testing.T, env map[string]string) *testServer {
 		ts.Env[k] = v
 	}
 	if _, ok := env["REDIS_URL"]; !ok {
-		ts.Redis = redistest.Start(t)
-		ts.Env["REDIS_URL"] = ts.Redis.URL()
+		if onCluster() {
+			ts.Cluster = redistest.StartCluster(t, 3, 0)
+			ts.Env["REDIS_URL"] = ts.Cluster.URL()
+		} else {
+			ts.Redis = redistest.Start(t)
+			ts.Env["REDIS_URL"] = ts.Redis.URL()
+		}
 	}
 	ts.URL = "http://127.0.0.1:" + ts.Env["PORT"]
 
@@ -336,4 +345,110 @@ func hostPort(t *testing.T, uri string) string {
 
 func jsonDecode(resp *http.Response, v any) error {
 	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// onCluster reports whether this run puts every server on a real
+// three-master Redis Cluster (TEST_REDIS=cluster; CI runs the suite both
+// ways).
+func onCluster() bool { return os.Getenv("TEST_REDIS") == "cluster" }
+
+// needSingleRedis skips the rest of a test that stops and restarts one
+// redis-server; on a cluster, TestClusterFailover covers losing a node.
+func (ts *testServer) needSingleRedis(t *testing.T) {
+	t.Helper()
+	if ts.Redis == nil {
+		t.Skip("stops a single redis-server; not on a cluster")
+	}
+}
+
+// redisView is the test's own client of the server's Redis, single or
+// cluster, with the few whole-database looks the tests need.
+type redisView struct {
+	redis.UniversalClient
+	cluster bool
+}
+
+func redisClient(t *testing.T, ts *testServer) *redisView {
+	t.Helper()
+	var addrs []string
+	for _, u := range strings.Split(ts.Env["REDIS_URL"], ",") {
+		opt, err := redis.ParseURL(strings.TrimSpace(u))
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs = append(addrs, opt.Addr)
+	}
+	v := &redisView{cluster: len(addrs) > 1}
+	if v.cluster {
+		v.UniversalClient = redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+	} else {
+		v.UniversalClient = redis.NewClient(&redis.Options{Addr: addrs[0]})
+	}
+	t.Cleanup(func() { v.Close() })
+	return v
+}
+
+// eachNode runs f on the single server or on every cluster master.
+func (v *redisView) eachNode(t *testing.T, f func(c *redis.Client) error) {
+	t.Helper()
+	ctx := context.Background()
+	var err error
+	if cc, ok := v.UniversalClient.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return f(c) })
+	} else {
+		err = f(v.UniversalClient.(*redis.Client))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// keys lists the keys matching pattern on every node.
+func (v *redisView) keys(t *testing.T, pattern string) []string {
+	t.Helper()
+	var mu sync.Mutex
+	var out []string
+	v.eachNode(t, func(c *redis.Client) error {
+		ks, err := c.Keys(context.Background(), pattern).Result()
+		mu.Lock()
+		out = append(out, ks...)
+		mu.Unlock()
+		return err
+	})
+	return out
+}
+
+// dataCommands counts the commands Redis has run on data, summed over the
+// nodes: everything in INFO commandstats but the clients' own bookkeeping
+// (INFO, PING, CLUSTER, HELLO, CLIENT, COMMAND, READONLY).
+func (v *redisView) dataCommands(t *testing.T) int64 {
+	t.Helper()
+	var mu sync.Mutex
+	var total int64
+	v.eachNode(t, func(c *redis.Client) error {
+		info, err := c.Info(context.Background(), "commandstats").Result()
+		if err != nil {
+			return err
+		}
+		for _, line := range strings.Split(info, "\r\n") {
+			name, rest, ok := strings.Cut(strings.TrimPrefix(line, "cmdstat_"), ":")
+			if !ok || !strings.HasPrefix(line, "cmdstat_") {
+				continue
+			}
+			switch strings.SplitN(name, "|", 2)[0] {
+			case "info", "ping", "cluster", "hello", "client", "command", "readonly", "select":
+				continue
+			}
+			for _, f := range strings.Split(rest, ",") {
+				if n, ok := strings.CutPrefix(f, "calls="); ok {
+					calls, _ := strconv.ParseInt(n, 10, 64)
+					mu.Lock()
+					total += calls
+					mu.Unlock()
+				}
+			}
+		}
+		return nil
+	})
+	return total
 }

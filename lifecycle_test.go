@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 func TestEmbeddedStoresStartWithNothingConfiguredAndKeepUsers(t *testing.T) {
@@ -69,5 +72,39 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 	}
 	if _, err := http.Get(ts.URL + "/healthz"); err == nil {
 		t.Fatal("server still accepts connections after shutdown")
+	}
+}
+
+func TestShutdownClosesWebsocketsCleanly(t *testing.T) {
+	ts := startServer(t, map[string]string{"SHUTDOWN_TIMEOUT": "10s"})
+	c := ts.client(t)
+	ts.register(t, c)
+	ws, err := ts.dialWS(t, ts.sessionCookie(t, c), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := ws.init(); err != nil || m.Type != "connection_ack" {
+		t.Fatalf("init: %+v %v", m, err)
+	}
+	ws.subscribe("1", sessionEndedSubscription)
+	time.Sleep(100 * time.Millisecond)
+
+	// The client keeps reading, as a real one does, so it answers the
+	// server's close frame.
+	closed := make(chan error, 1)
+	go func() {
+		_, _, err := ws.conn.Read(context.Background())
+		closed <- err
+	}()
+	start := time.Now()
+	if err := ts.Stop(t); err != nil {
+		t.Fatalf("shutdown with an open subscription: %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("shutdown took %v", d)
+	}
+	err = <-closed
+	if code := websocket.CloseStatus(err); code != websocket.StatusNormalClosure {
+		t.Fatalf("subscriber saw %v (close code %d), want a clean close (1000)", err, code)
 	}
 }

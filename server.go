@@ -83,6 +83,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, _ io.Write
 		ClientIP:    ips.ClientIP,
 	})
 	defer sessions.Close()
+	sockets := &graph.Sockets{}
 	gql := graph.NewServer(&graph.Resolver{
 		Accounts:      accounts,
 		Study:         study.NewService(decks),
@@ -95,15 +96,16 @@ func run(ctx context.Context, _ []string, getenv func(string) string, _ io.Write
 		AllowedOrigins: cfg.CORSOrigins,
 		Logger:         logger,
 		Extensions:     []graphql.HandlerExtension{graph.Observe{Observer: stores.metrics}},
+		Sockets:        sockets,
 	})
 
 	handler := NewServer(logger, cfg, sessions, gql, stores)
-	return serve(ctx, logger, cfg, handler)
+	return serve(ctx, logger, cfg, handler, sockets)
 }
 
 // serve listens on cfg.Port until ctx ends, then lets in-flight requests
-// finish for up to cfg.ShutdownTimeout.
-func serve(ctx context.Context, logger *slog.Logger, cfg config.Config, handler http.Handler) error {
+// finish and closes websockets cleanly, for up to cfg.ShutdownTimeout.
+func serve(ctx context.Context, logger *slog.Logger, cfg config.Config, handler http.Handler, sockets *graph.Sockets) error {
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -128,8 +130,13 @@ func serve(ctx context.Context, logger *slog.Logger, cfg config.Config, handler 
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	wsDone := make(chan error, 1)
+	go func() { wsDone <- sockets.Shutdown(sctx) }()
 	if err := srv.Shutdown(sctx); err != nil {
 		_ = srv.Close()
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-wsDone; err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -132,6 +133,10 @@ func newRedisClient(raw string, cfg config.Config) (redis.UniversalClient, error
 		WriteTimeout:          cfg.StoreTimeout,
 		ContextTimeoutEnabled: true,
 		MaxRetries:            1,
+		// go-redis refreshes its slot map on MOVED replies, or by default
+		// once a minute; after a failover the dead master refuses
+		// connections instead, so refresh often (redis/go-redis#3979).
+		ClusterStateReloadInterval: time.Second,
 	}), nil
 }
 

@@ -43,3 +43,7 @@ func sessionModel(in session.Info) model.Session {
 	}
 	return s
 }
+
+func profileOf(u store.User) session.Profile {
+	return session.Profile{Email: u.Email, Name: u.Name, CreatedAt: u.CreatedAt}
+}

@@ -69,7 +69,7 @@ func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInp
 	if err != nil {
 		return nil, err
 	}
-	if err := session.SignIn(ctx, u.ID); err != nil {
+	if err := session.SignIn(ctx, u.ID, profileOf(u)); err != nil {
 		return nil, err
 	}
 	return userModel(u), nil
@@ -81,7 +81,7 @@ func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*
 	if err != nil {
 		return nil, err
 	}
-	if err := session.SignIn(ctx, u.ID); err != nil {
+	if err := session.SignIn(ctx, u.ID, profileOf(u)); err != nil {
 		return nil, err
 	}
 	return userModel(u), nil
@@ -108,13 +108,14 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, input model.Chang
 	if err != nil {
 		return false, err
 	}
-	if err := r.Accounts.ChangePassword(ctx, id, input.CurrentPassword, input.NewPassword); err != nil {
+	u, err := r.Accounts.ChangePassword(ctx, id, input.CurrentPassword, input.NewPassword)
+	if err != nil {
 		return false, err
 	}
 	if _, err := session.RevokeOthers(ctx, session.ReasonPasswordChanged); err != nil {
 		return false, err
 	}
-	if err := session.SignIn(ctx, id); err != nil {
+	if err := session.SignIn(ctx, id, profileOf(u)); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -209,11 +210,30 @@ func (r *mutationResolver) ReviewCard(ctx context.Context, id string, grade int)
 	return cardModel(c), nil
 }
 
+// UpdateMe is the resolver for the updateMe field.
+func (r *mutationResolver) UpdateMe(ctx context.Context, input model.UpdateMeInput) (*model.User, error) {
+	id, err := signedInUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := r.Accounts.UpdateProfile(ctx, id, input.Email, input.Name)
+	if err != nil {
+		return nil, err
+	}
+	if err := session.RefreshProfile(ctx, u.ID, profileOf(u)); err != nil {
+		return nil, err
+	}
+	return userModel(u), nil
+}
+
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
-	id, err := session.UserID(ctx)
+	id, p, ok, err := session.User(ctx)
 	if err != nil || id == "" {
 		return nil, err
+	}
+	if ok { // the session carries the profile: no database round trip
+		return &model.User{ID: id, Email: p.Email, Name: p.Name, CreatedAt: p.CreatedAt}, nil
 	}
 	u, err := r.Accounts.User(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {

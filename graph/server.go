@@ -25,6 +25,8 @@ type ServerOptions struct {
 	Logger         *slog.Logger
 	// Extensions run around every operation (metrics).
 	Extensions []graphql.HandlerExtension
+	// Sockets tracks websocket connections for a clean shutdown.
+	Sockets *Sockets
 }
 
 // NewServer builds the GraphQL handler explicitly (handler.New, not the
@@ -59,7 +61,11 @@ func NewServer(r *Resolver, opts ServerOptions) http.Handler {
 
 	srv.SetErrorPresenter(PresentError(opts.Logger))
 	srv.SetRecoverFunc(Recover)
-	return withLoaders(r.Decks, time.Now, withSocketHolder(srv))
+	sockets := opts.Sockets
+	if sockets == nil {
+		sockets = &Sockets{}
+	}
+	return withLoaders(r.Decks, time.Now, sockets.track(srv))
 }
 
 func orDefault(p *int, def int) int {

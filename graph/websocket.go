@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"sync"
@@ -68,13 +69,65 @@ type socketHolder struct {
 	conn *closingConn
 }
 
-// withSocketHolder prepares upgrade requests for closingSockets.
-func withSocketHolder(next http.Handler) http.Handler {
+// Sockets tracks the open websocket connections, which http.Server's
+// Shutdown does not see (they are hijacked), so that shutdown can close
+// them cleanly and wait for them.
+type Sockets struct {
+	mu      sync.Mutex
+	wg      sync.WaitGroup
+	closing bool
+	cancels map[*socketHolder]context.CancelFunc
+}
+
+// Shutdown closes every open socket (close code 1000, "terminated";
+// graphql-ws clients reconnect, to another instance) and refuses new ones,
+// then waits until their handlers have returned or ctx ends.
+func (s *Sockets) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	for _, cancel := range s.cancels {
+		cancel()
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("close websockets: %w", ctx.Err())
+	}
+}
+
+// track prepares upgrade requests for closingSockets and for Shutdown.
+func (s *Sockets) track(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Upgrade") != "" {
-			r = r.WithContext(context.WithValue(r.Context(), socketKey{}, &socketHolder{}))
+		if r.Header.Get("Upgrade") == "" {
+			next.ServeHTTP(w, r)
+			return
 		}
-		next.ServeHTTP(w, r)
+		h := &socketHolder{}
+		ctx, cancel := context.WithCancel(context.WithValue(r.Context(), socketKey{}, h))
+		defer cancel()
+		s.mu.Lock()
+		if s.closing {
+			s.mu.Unlock()
+			http.Error(w, "shutting down", http.StatusServiceUnavailable)
+			return
+		}
+		if s.cancels == nil {
+			s.cancels = map[*socketHolder]context.CancelFunc{}
+		}
+		s.cancels[h] = cancel
+		s.wg.Add(1)
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			delete(s.cancels, h)
+			s.mu.Unlock()
+			s.wg.Done()
+		}()
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -67,6 +67,12 @@ type SessionEndedEvent struct {
 type Subscription struct {
 }
 
+type UpdateMeInput struct {
+	// Same rules as at registration; unique.
+	Email *string `json:"email,omitempty"`
+	Name  *string `json:"name,omitempty"`
+}
+
 type User struct {
 	ID        string    `json:"id"`
 	Email     string    `json:"email"`

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -22,6 +23,7 @@ type Users interface {
 	ByEmail(ctx context.Context, email string) (store.User, error)
 	ByID(ctx context.Context, id string) (store.User, error)
 	SetPasswordHash(ctx context.Context, id string, hash []byte) error
+	UpdateProfile(ctx context.Context, id, email, name string) (store.User, error)
 }
 
 // Limiter counts failed logins and registrations (internal/ratelimit).
@@ -50,6 +52,9 @@ type Service struct {
 	// dummyHash is compared against when the email is unknown, so that a
 	// login spends the same bcrypt time whether or not the account exists.
 	dummyHash []byte
+	// workers bounds concurrent bcrypt work to the CPUs, so a storm of
+	// logins queues here instead of starving every other request.
+	workers chan struct{}
 }
 
 // NewService returns a Service hashing with bcrypt at cost (4 to 31) and
@@ -61,10 +66,38 @@ func NewService(users Users, cost int, limiter Limiter, limits Limits) (*Service
 	}
 	return &Service{
 		users: users, cost: cost, dummyHash: dummy, limiter: limiter,
+		workers:    make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1)),
 		loginEmail: ratelimit.Rule{Name: "login-email", Limit: limits.LoginPerEmail, Window: limits.LoginWindow},
 		loginIP:    ratelimit.Rule{Name: "login-ip", Limit: limits.LoginPerIP, Window: limits.LoginWindow},
 		registerIP: ratelimit.Rule{Name: "register-ip", Limit: limits.RegisterPerIP, Window: limits.RegisterWindow},
 	}, nil
+}
+
+// hash runs bcrypt on the worker pool.
+func (s *Service) hash(ctx context.Context, password string) ([]byte, error) {
+	if err := s.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer func() { <-s.workers }()
+	return bcrypt.GenerateFromPassword([]byte(password), s.cost)
+}
+
+// matches reports, using the worker pool, whether password matches hash.
+func (s *Service) matches(ctx context.Context, hash []byte, password string) (bool, error) {
+	if err := s.acquire(ctx); err != nil {
+		return false, err
+	}
+	defer func() { <-s.workers }()
+	return bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil, nil
+}
+
+func (s *Service) acquire(ctx context.Context) error {
+	select {
+	case s.workers <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wait for a password worker: %w", ctx.Err())
+	}
 }
 
 func errRateLimited(retryAfter time.Duration) error {
@@ -99,7 +132,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, clientIP strin
 	if counts[0].N > s.registerIP.Limit {
 		return store.User{}, errRateLimited(counts[0].RetryAfter)
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(in.Password), s.cost)
+	hash, err := s.hash(ctx, in.Password)
 	if err != nil {
 		return store.User{}, fmt.Errorf("hash password: %w", err)
 	}
@@ -142,12 +175,18 @@ func (s *Service) Authenticate(ctx context.Context, email, password, clientIP st
 	u, err := s.users.ByEmail(ctx, email)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
+		if _, err := s.matches(ctx, s.dummyHash, password); err != nil {
+			return store.User{}, err
+		}
 		return store.User{}, s.failed(ctx, hits)
 	case err != nil:
 		return store.User{}, fmt.Errorf("authenticate: %w", err)
 	}
-	if bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(password)) != nil {
+	ok, err := s.matches(ctx, u.PasswordHash, password)
+	if err != nil {
+		return store.User{}, err
+	}
+	if !ok {
 		return store.User{}, s.failed(ctx, hits)
 	}
 	if err := s.limiter.Reset(ctx, s.loginEmail, email); err != nil {
@@ -171,28 +210,60 @@ func (s *Service) User(ctx context.Context, id string) (store.User, error) {
 
 // ChangePassword checks the user's current password (INVALID_CREDENTIALS
 // on mismatch), applies the password rules to the new one (field
-// newPassword) and stores its hash. Ending the user's other sessions is
-// the caller's part.
-func (s *Service) ChangePassword(ctx context.Context, userID, current, next string) error {
+// newPassword), stores its hash and returns the user. Ending the user's
+// other sessions is the caller's part.
+func (s *Service) ChangePassword(ctx context.Context, userID, current, next string) (store.User, error) {
 	if len(current) > MaxPasswordBytes {
-		return apperr.Input("currentPassword", fmt.Sprintf("Password must be at most %d bytes.", MaxPasswordBytes))
+		return store.User{}, apperr.Input("currentPassword", fmt.Sprintf("Password must be at most %d bytes.", MaxPasswordBytes))
 	}
 	if err := CheckPassword("newPassword", next); err != nil {
-		return err
+		return store.User{}, err
 	}
 	u, err := s.users.ByID(ctx, userID)
 	if err != nil {
-		return fmt.Errorf("change password: %w", err)
+		return store.User{}, fmt.Errorf("change password: %w", err)
 	}
-	if bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(current)) != nil {
-		return &apperr.Error{Code: apperr.InvalidCredentials, Field: "currentPassword", Message: "The current password is incorrect."}
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(next), s.cost)
+	ok, err := s.matches(ctx, u.PasswordHash, current)
 	if err != nil {
-		return fmt.Errorf("hash password: %w", err)
+		return store.User{}, err
+	}
+	if !ok {
+		return store.User{}, &apperr.Error{Code: apperr.InvalidCredentials, Field: "currentPassword", Message: "The current password is incorrect."}
+	}
+	hash, err := s.hash(ctx, next)
+	if err != nil {
+		return store.User{}, fmt.Errorf("hash password: %w", err)
 	}
 	if err := s.users.SetPasswordHash(ctx, userID, hash); err != nil {
-		return fmt.Errorf("change password: %w", err)
+		return store.User{}, fmt.Errorf("change password: %w", err)
 	}
-	return nil
+	return u, nil
+}
+
+// UpdateProfile changes the user's email and/or name (nil leaves one as
+// it is) under the registration rules, and returns the user.
+func (s *Service) UpdateProfile(ctx context.Context, userID string, email, name *string) (store.User, error) {
+	u, err := s.users.ByID(ctx, userID)
+	if err != nil {
+		return store.User{}, fmt.Errorf("update profile: %w", err)
+	}
+	newEmail, newName := u.Email, u.Name
+	if email != nil {
+		if newEmail, err = NormalizeEmail(*email); err != nil {
+			return store.User{}, err
+		}
+	}
+	if name != nil {
+		if newName, err = NormalizeName(*name); err != nil {
+			return store.User{}, err
+		}
+	}
+	u, err = s.users.UpdateProfile(ctx, userID, newEmail, newName)
+	if errors.Is(err, store.ErrEmailTaken) {
+		return store.User{}, &apperr.Error{Code: apperr.EmailTaken, Field: "email", Message: "An account with this email already exists.", Err: err}
+	}
+	if err != nil {
+		return store.User{}, fmt.Errorf("update profile: %w", err)
+	}
+	return u, nil
 }

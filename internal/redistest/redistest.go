@@ -1,11 +1,12 @@
 // Package redistest runs a real redis-server for each test that asks for one,
 // on its own free port, so tests never share Redis state and can stop and
-// restart the server to exercise outage handling. It is for _test.go files
-// only.
+// restart the server to exercise outage handling. StartCluster does the same
+// for a whole Redis Cluster, whose nodes a test can kill to watch a
+// failover. It is for _test.go files only.
 //
-// Tests are skipped when redis-server is not on PATH, unless
-// REQUIRE_REDIS_SERVER=1 is set (as in CI), which turns the skip into a
-// failure so a missing binary cannot hide a whole suite.
+// Tests are skipped when redis-server (or, for a cluster, redis-cli) is not
+// on PATH, unless REQUIRE_REDIS_SERVER=1 is set (as in CI), which turns the
+// skip into a failure so a missing binary cannot hide a whole suite.
 package redistest
 
 import (
@@ -45,14 +46,7 @@ type Server struct {
 // REQUIRE_REDIS_SERVER=1. The server is killed in t's cleanup.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv(requireEnv) == "1" {
-			t.Fatalf("redis-server is not on PATH and %s=1: %v", requireEnv, err)
-		}
-		t.Skipf("redis-server is not on PATH (install redis, or set %s=1 to fail instead of skipping): %v", requireEnv, err)
-	}
-	s := &Server{bin: bin, dir: t.TempDir()}
+	s := &Server{bin: lookPath(t, "redis-server"), dir: t.TempDir()}
 	// Registered after t.TempDir, so it runs first: the process is gone
 	// before its folder is removed.
 	t.Cleanup(s.kill)
@@ -146,6 +140,20 @@ func (s *Server) kill() {
 		s.proc.kill()
 		s.proc = nil
 	}
+}
+
+// lookPath returns the path of the Redis program name, skipping t if it is
+// not on PATH, or failing t if REQUIRE_REDIS_SERVER=1.
+func lookPath(t testing.TB, name string) string {
+	t.Helper()
+	bin, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv(requireEnv) == "1" {
+			t.Fatalf("%s is not on PATH and %s=1: %v", name, requireEnv, err)
+		}
+		t.Skipf("%s is not on PATH (install redis, or set %s=1 to fail instead of skipping): %v", name, requireEnv, err)
+	}
+	return bin
 }
 
 // freePort asks the kernel for a free port on 127.0.0.1. Another process may

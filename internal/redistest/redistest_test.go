@@ -2,6 +2,9 @@ package redistest
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -121,36 +124,49 @@ func (o *outcomeTB) Fatalf(format string, args ...any) { o.end("fatal", format, 
 func (o *outcomeTB) end(outcome, format string, args ...any) {
 	o.mu.Lock()
 	o.outcome = outcome
-	o.msg = format
+	o.msg = fmt.Sprintf(format, args...)
 	o.mu.Unlock()
 	runtime.Goexit()
 }
 
-func TestStartWithoutRedisServer(t *testing.T) {
+func TestStartWithoutRedisPrograms(t *testing.T) {
 	tests := []struct {
+		name    string
+		start   func(testing.TB)
+		onPath  []string // fake programs put on an otherwise empty PATH
 		require string
 		want    string
+		missing string
 	}{
-		{"", "skip"},
-		{"0", "skip"},
-		{"1", "fatal"},
+		{"Start", func(t testing.TB) { Start(t) }, nil, "", "skip", "redis-server"},
+		{"Start", func(t testing.TB) { Start(t) }, nil, "0", "skip", "redis-server"},
+		{"Start", func(t testing.TB) { Start(t) }, nil, "1", "fatal", "redis-server"},
+		{"StartCluster", func(t testing.TB) { StartCluster(t, 3, 0) }, nil, "", "skip", "redis-server"},
+		{"StartCluster", func(t testing.TB) { StartCluster(t, 3, 0) }, []string{"redis-server"}, "", "skip", "redis-cli"},
+		{"StartCluster", func(t testing.TB) { StartCluster(t, 3, 0) }, []string{"redis-server"}, "1", "fatal", "redis-cli"},
 	}
 	for _, tt := range tests {
-		t.Run("REQUIRE_REDIS_SERVER="+tt.require, func(t *testing.T) {
-			t.Setenv("PATH", t.TempDir())
+		t.Run(fmt.Sprintf("%s/%v/REQUIRE_REDIS_SERVER=%s", tt.name, tt.onPath, tt.require), func(t *testing.T) {
+			dir := t.TempDir()
+			for _, name := range tt.onPath {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\nexit 1\n"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			t.Setenv("PATH", dir)
 			t.Setenv(requireEnv, tt.require)
 			o := &outcomeTB{TB: t}
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
-				Start(o)
+				tt.start(o)
 			}()
 			<-done
 			if o.outcome != tt.want {
 				t.Errorf("outcome = %q, want %q", o.outcome, tt.want)
 			}
-			if !strings.Contains(o.msg, "redis-server is not on PATH") {
-				t.Errorf("message %q does not say what is missing", o.msg)
+			if !strings.Contains(o.msg, tt.missing+" is not on PATH") {
+				t.Errorf("message %q does not say %s is missing", o.msg, tt.missing)
 			}
 		})
 	}

@@ -85,10 +85,21 @@ func NewManager(rdb redis.UniversalClient, opts Options) *Manager {
 // a hash slot, so each runs atomically on a single node or a cluster.
 var (
 	// KEYS: session, index. ARGV: value, ttl ms, member, expiry ms, now ms,
-	// max entries, session key prefix, mode ("NX" create, "XX" update).
+	// max entries, session key prefix, mode ("NX" create, "XX" extend),
+	// last seen ms. An extension changes only the last-seen time of the
+	// stored record, so a profile refreshed meanwhile (RefreshProfile) is
+	// not overwritten with the copy this request loaded.
 	saveScript = redis.NewScript(`
-local ok = redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], ARGV[8])
-if not ok then return 0 end
+if ARGV[8] == 'XX' then
+  local v = redis.call('GET', KEYS[1])
+  if not v then return 0 end
+  local r = cjson.decode(v)
+  r.s = tonumber(ARGV[9])
+  redis.call('SET', KEYS[1], cjson.encode(r), 'PX', ARGV[2])
+else
+  local ok = redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX')
+  if not ok then return 0 end
+end
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[5])
 local n = redis.call('ZCARD', KEYS[2])
@@ -171,7 +182,7 @@ func (m *Manager) write(ctx context.Context, storageID string, rec *record, mode
 	n, err := saveScript.Run(ctx, m.rdb,
 		[]string{sessionKey(tag, storageID), indexKey(tag, rec.UserID)},
 		val, ttl.Milliseconds(), storageID, exp.UnixMilli(), now.UnixMilli(),
-		m.opts.MaxPerUser, sessionKey(tag, ""), mode,
+		m.opts.MaxPerUser, sessionKey(tag, ""), mode, rec.LastSeen,
 	).Int()
 	if err != nil {
 		return false, unavailable("save session", err)

@@ -93,7 +93,7 @@ func UserID(ctx context.Context) (string, error) {
 // the current session was already userID's (a second login, a password
 // change), the new session replaces it: watchers of the old one follow the
 // new one instead of being told it ended.
-func SignIn(ctx context.Context, userID string) error {
+func SignIn(ctx context.Context, userID string, p Profile) error {
 	st := from(ctx)
 	if st == nil {
 		return fmt.Errorf("session: SignIn outside the session middleware")
@@ -119,11 +119,14 @@ func SignIn(ctx context.Context, userID string) error {
 	s := sessions.NewSession(m, m.opts.CookieName)
 	s.IsNew = true
 	s.Values[recordKey{}] = &record{
-		UserID:    userID,
-		Created:   now,
-		LastSeen:  now,
-		UserAgent: truncateUTF8(st.r.UserAgent(), maxUserAgent),
-		IP:        m.opts.ClientIP(st.r),
+		UserID:      userID,
+		Created:     now,
+		LastSeen:    now,
+		UserAgent:   truncateUTF8(st.r.UserAgent(), maxUserAgent),
+		IP:          m.opts.ClientIP(st.r),
+		Email:       p.Email,
+		Name:        p.Name,
+		UserCreated: p.CreatedAt.UnixMilli(),
 	}
 	if err := m.Save(st.r, st.w, s); err != nil {
 		if rotating {

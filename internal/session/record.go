@@ -15,6 +15,12 @@ type record struct {
 	LastSeen  int64  `json:"s"` // unix milliseconds
 	UserAgent string `json:"a,omitempty"`
 	IP        string `json:"i,omitempty"`
+	// The user's profile, carried so that a request the session can answer
+	// (`me`) needs no database round trip; RefreshProfile rewrites it in
+	// every session of the user when it changes.
+	Email       string `json:"e,omitempty"`
+	Name        string `json:"n,omitempty"`
+	UserCreated int64  `json:"t,omitempty"` // unix milliseconds
 }
 
 func (r *record) encode() ([]byte, error) { return json.Marshal(r) }

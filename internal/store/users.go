@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -143,4 +144,45 @@ func (u *Users) SetPasswordHash(ctx context.Context, id string, hash []byte) err
 		return ErrNotFound
 	}
 	return nil
+}
+
+// UpdateProfile sets the user's email and name (normalized by the caller)
+// and returns the updated user. ErrEmailTaken when another user has the
+// email, ErrNotFound when the user is gone.
+func (u *Users) UpdateProfile(ctx context.Context, id, email, name string) (User, error) {
+	oid, err := bson.ObjectIDFromHex(id)
+	if err != nil {
+		return User{}, ErrNotFound
+	}
+	ctx, cancel := context.WithTimeout(ctx, u.timeout)
+	defer cancel()
+	var doc userDoc
+	err = u.coll.FindOneAndUpdate(ctx,
+		bson.D{{Key: "_id", Value: oid}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "email", Value: email}, {Key: "name", Value: name}}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After),
+	).Decode(&doc)
+	switch {
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return User{}, ErrNotFound
+	case isUniqueViolation(err):
+		return User{}, ErrEmailTaken
+	case err != nil:
+		return User{}, classify("update user", err)
+	}
+	return doc.user(), nil
+}
+
+// isUniqueViolation recognizes a duplicate key on update. MongoDB reports
+// E11000 (mongo.IsDuplicateKeyError); FerretDB v1 reports its SQLite
+// constraint as an internal error instead.
+func isUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	if mongo.IsDuplicateKeyError(err) {
+		return true
+	}
+	var ce mongo.CommandError
+	return errors.As(err, &ce) && strings.Contains(ce.Message, "UNIQUE constraint failed")
 }
