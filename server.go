@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -106,8 +107,10 @@ func run(ctx context.Context, _ []string, getenv func(string) string, _ io.Write
 // serve listens on cfg.Port until ctx ends, then lets in-flight requests
 // finish and closes websockets cleanly, for up to cfg.ShutdownTimeout.
 func serve(ctx context.Context, logger *slog.Logger, cfg config.Config, handler http.Handler, sockets *graph.Sockets) error {
+	fresh := &freshConns{conns: map[net.Conn]time.Time{}}
 	srv := &http.Server{
 		Handler:           handler,
+		ConnState:         fresh.track,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
@@ -132,6 +135,7 @@ func serve(ctx context.Context, logger *slog.Logger, cfg config.Config, handler 
 	defer cancel()
 	wsDone := make(chan error, 1)
 	go func() { wsDone <- sockets.Shutdown(sctx) }()
+	go fresh.closeAfter(sctx, time.Second)
 	if err := srv.Shutdown(sctx); err != nil {
 		_ = srv.Close()
 		return fmt.Errorf("shutdown: %w", err)
@@ -143,4 +147,45 @@ func serve(ctx context.Context, logger *slog.Logger, cfg config.Config, handler 
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// freshConns remembers connections that have not sent a request yet.
+// http.Server.Shutdown waits five seconds for such a connection before it
+// counts as idle, and keep-alive clients often leave one behind (a dial that
+// lost the race to a freed connection), so shutdown closes them itself once
+// they have been silent for a while.
+type freshConns struct {
+	mu    sync.Mutex
+	conns map[net.Conn]time.Time
+}
+
+func (f *freshConns) track(c net.Conn, state http.ConnState) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if state == http.StateNew {
+		f.conns[c] = time.Now()
+	} else {
+		delete(f.conns, c)
+	}
+}
+
+// closeAfter closes, until ctx ends, connections silent for longer than d.
+func (f *freshConns) closeAfter(ctx context.Context, d time.Duration) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		f.mu.Lock()
+		for c, since := range f.conns {
+			if time.Since(since) > d {
+				_ = c.Close()
+				delete(f.conns, c)
+			}
+		}
+		f.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
