@@ -65,8 +65,7 @@ func graphqlHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Cache-Control", "no-store")
-		h.Add("Vary", "Cookie")
-		h.Add("Vary", "Origin")
+		h.Add("Vary", "Cookie") // rs/cors adds Origin
 		next.ServeHTTP(w, r)
 	})
 }

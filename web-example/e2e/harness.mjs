@@ -47,6 +47,11 @@ export async function timed(label, fn) {
   }
 }
 
+/** Adds a line to the timing report. */
+export function record(label, ms) {
+  timings.push([label, ms]);
+}
+
 export function log(msg) {
   process.stdout.write(`[e2e +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
 }
@@ -109,6 +114,14 @@ async function waitForHttp(url, { timeoutMs, isUp = (r) => r.ok, child, name }) 
   throw new Error(`${name} not ready at ${url} after ${timeoutMs} ms (${last})`);
 }
 
+function tailOf(file, lines = 30) {
+  try {
+    return readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(none)";
+  }
+}
+
 const started = new Set();
 
 function startDetached(cmd, args, opts, logFile) {
@@ -163,72 +176,99 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
 export async function startStack() {
   mkdirSync(outputDir, { recursive: true });
   const tmp = mkdtempSync(path.join(tmpdir(), "sessiongql-e2e-"));
-  const [serverPort, appPort] = await Promise.all([freePort(), freePort()]);
-  const serverUrl = `http://localhost:${serverPort}`;
-  const appUrl = `http://localhost:${appPort}`;
-  const graphqlUrl = `${serverUrl}/graphql`;
   const serverBin = path.join(tmp, "server");
   const distDir = path.join(tmp, "dist");
   const viteBin = path.join(webDir, "node_modules", "vite", "bin", "vite.js");
-  if (!existsSync(viteBin)) throw new Error(`${viteBin} is missing: run npm ci in web-example first`);
-
-  // The two builds are independent: run them side by side.
-  await Promise.all([
-    timed("go build (server)", () => run("go", ["build", "-o", serverBin, "."], { cwd: serverSrc, env: process.env })),
-    timed("vite build (web example)", () =>
-      run(process.execPath, [viteBin, "build", "--outDir", distDir, "--emptyOutDir", "--logLevel", "warn"], {
-        cwd: webDir,
-        env: { ...process.env, VITE_GRAPHQL_URL: graphqlUrl },
-      }),
-    ),
-  ]);
-
   const serverLog = path.join(outputDir, "server.log");
-  const server = startDetached(
-    serverBin,
-    [],
-    {
-      cwd: tmp,
-      env: serverEnv({
-        PORT: String(serverPort),
-        CORS_ORIGINS: appUrl,
-        DATA_DIR: path.join(tmp, "data"),
-        BCRYPT_COST: "4",
-      }),
-    },
-    serverLog,
-  );
-  const preview = startDetached(
-    process.execPath,
-    [viteBin, "preview", "--port", String(appPort), "--strictPort", "--outDir", distDir],
-    { cwd: webDir, env: process.env },
-    path.join(outputDir, "preview.log"),
-  );
-
+  const previewLog = path.join(outputDir, "preview.log");
+  const children = [];
   const stop = async () => {
-    await Promise.all([stopChild(server), stopChild(preview)]);
+    await Promise.all(children.map(stopChild));
     rmSync(tmp, { recursive: true, force: true });
   };
+  const viteBuild = (graphqlUrl) =>
+    run(process.execPath, [viteBin, "build", "--outDir", distDir, "--emptyOutDir", "--logLevel", "warn"], {
+      cwd: webDir,
+      env: { ...process.env, VITE_GRAPHQL_URL: graphqlUrl },
+    });
 
   try {
+    if (!existsSync(viteBin)) throw new Error(`${viteBin} is missing: run npm ci in web-example first`);
+    let serverPort = await freePort();
+
+    // The two builds are independent: run them side by side. The app's build
+    // bakes in the server's URL (VITE_GRAPHQL_URL), so the server's port is chosen first.
     await Promise.all([
-      timed("server ready (/readyz)", () =>
-        waitForHttp(`${serverUrl}/readyz`, { timeoutMs: 90_000, child: server, name: "server" }),
-      ),
-      timed("vite preview ready", () => waitForHttp(appUrl + "/", { timeoutMs: 30_000, child: preview, name: "vite preview" })),
+      timed("go build (server)", () => run("go", ["build", "-o", serverBin, "."], { cwd: serverSrc, env: process.env })),
+      timed("vite build (web example)", () => viteBuild(`http://localhost:${serverPort}/graphql`)),
     ]);
+
+    // A free port can be taken by another process before we bind it (other
+    // test suites run on this machine too): on an early exit, try another.
+    let appUrl;
+    await timed("vite preview ready", async () => {
+      for (let attempt = 1; ; attempt++) {
+        const appPort = await freePort();
+        const preview = startDetached(
+          process.execPath,
+          [viteBin, "preview", "--port", String(appPort), "--strictPort", "--outDir", distDir],
+          { cwd: webDir, env: process.env },
+          previewLog,
+        );
+        children.push(preview);
+        try {
+          await waitForHttp(`http://localhost:${appPort}/`, { timeoutMs: 30_000, child: preview, name: "vite preview" });
+          appUrl = `http://localhost:${appPort}`;
+          return;
+        } catch (e) {
+          await stopChild(preview);
+          if (attempt >= 3) throw new Error(`${e.message}\n--- vite preview log tail ---\n${tailOf(previewLog)}`);
+          log(`vite preview on port ${appPort} failed (${e.message}); trying another port`);
+        }
+      }
+    });
+
+    await timed("server ready (/readyz)", async () => {
+      for (let attempt = 1; ; attempt++) {
+        if (attempt > 1) {
+          serverPort = await freePort();
+          await timed("vite build again (new server port)", () => viteBuild(`http://localhost:${serverPort}/graphql`));
+        }
+        const server = startDetached(
+          serverBin,
+          [],
+          {
+            cwd: tmp,
+            env: serverEnv({
+              PORT: String(serverPort),
+              CORS_ORIGINS: appUrl,
+              DATA_DIR: path.join(tmp, "data"),
+              BCRYPT_COST: "4",
+            }),
+          },
+          serverLog,
+        );
+        children.push(server);
+        try {
+          await waitForHttp(`http://localhost:${serverPort}/readyz`, { timeoutMs: 90_000, child: server, name: "server" });
+          return;
+        } catch (e) {
+          await stopChild(server);
+          if (attempt >= 3 || server.exitCode === null) {
+            throw new Error(`${e.message}\n--- server log tail ---\n${tailOf(serverLog)}`);
+          }
+          log(`server on port ${serverPort} exited early (${e.message}); trying another port`);
+        }
+      }
+    });
+
+    const serverUrl = `http://localhost:${serverPort}`;
+    log(`server ${serverUrl}, app ${appUrl}`);
+    return { serverUrl, appUrl, graphqlUrl: `${serverUrl}/graphql`, stop };
   } catch (e) {
     await stop();
-    let tail = "";
-    try {
-      tail = readFileSync(serverLog, "utf8").split("\n").slice(-30).join("\n");
-    } catch {
-      /* none */
-    }
-    throw new Error(`${e.message}\n--- server log tail ---\n${tail}`);
+    throw e;
   }
-  log(`server ${serverUrl}, app ${appUrl}`);
-  return { serverUrl, appUrl, graphqlUrl, stop };
 }
 
 export async function launchBrowser() {

@@ -3,7 +3,7 @@ import { useState, type FormEvent } from "react";
 import { Field, FormError } from "../Field";
 import { noErrors, toFormErrors, type FormErrors } from "../errors";
 import { CHANGE_PASSWORD } from "../operations";
-import { selfAction } from "../session";
+import { restartLiveUpdates, selfAction } from "../session";
 
 export function Account() {
   const client = useApolloClient();
@@ -28,7 +28,7 @@ export function Account() {
     try {
       await p;
       // This browser now holds a new token (a new session): listen on a socket opened with it.
-      //restartLiveUpdates();
+      restartLiveUpdates();
       setDone(true);
       setCurrent("");
       setNew("");
