@@ -65,7 +65,7 @@ type testServer struct {
 }
 
 // Stop shuts the server down as SIGTERM would and returns what run returned.
-func (ts *testServer) Stop(t *testing.T) error {
+func (ts *testServer) Stop(t testing.TB) error {
 	t.Helper()
 	ts.stopOnce.Do(func() {
 		ts.cancel()
@@ -80,7 +80,7 @@ func (ts *testServer) Stop(t *testing.T) error {
 
 // startServer runs the server with test defaults overridden by env.
 // Without REDIS_URL in env it starts a redis-server of its own.
-func startServer(t *testing.T, env map[string]string) *testServer {
+func startServer(t testing.TB, env map[string]string) *testServer {
 	t.Helper()
 	ts := &testServer{logs: &syncBuffer{}, Env: map[string]string{
 		"PORT":             strconv.Itoa(freePort(t)),
@@ -143,7 +143,7 @@ func startServer(t *testing.T, env map[string]string) *testServer {
 }
 
 // client is a browser-like client with its own cookie jar.
-func (ts *testServer) client(t *testing.T) *http.Client {
+func (ts *testServer) client(t testing.TB) *http.Client {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -175,7 +175,7 @@ func (r gqlResponse) code() string {
 }
 
 // decode unmarshals data[field] into v.
-func (r gqlResponse) decode(t *testing.T, field string, v any) {
+func (r gqlResponse) decode(t testing.TB, field string, v any) {
 	t.Helper()
 	raw, ok := r.Data[field]
 	if !ok {
@@ -187,7 +187,7 @@ func (r gqlResponse) decode(t *testing.T, field string, v any) {
 }
 
 // gql POSTs a GraphQL operation as JSON.
-func (ts *testServer) gql(t *testing.T, c *http.Client, query string, vars map[string]any) gqlResponse {
+func (ts *testServer) gql(t testing.TB, c *http.Client, query string, vars map[string]any) gqlResponse {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/graphql", bytes.NewReader(body))
@@ -195,7 +195,7 @@ func (ts *testServer) gql(t *testing.T, c *http.Client, query string, vars map[s
 	return ts.do(t, c, req)
 }
 
-func (ts *testServer) do(t *testing.T, c *http.Client, req *http.Request) gqlResponse {
+func (ts *testServer) do(t testing.TB, c *http.Client, req *http.Request) gqlResponse {
 	t.Helper()
 	resp, err := c.Do(req)
 	if err != nil {
@@ -211,7 +211,7 @@ func (ts *testServer) do(t *testing.T, c *http.Client, req *http.Request) gqlRes
 }
 
 // sessionCookie returns the cookie the jar holds for the server, or "".
-func (ts *testServer) sessionCookie(t *testing.T, c *http.Client) string {
+func (ts *testServer) sessionCookie(t testing.TB, c *http.Client) string {
 	t.Helper()
 	name := ts.Env["SESSION_COOKIE_NAME"]
 	if name == "" {
@@ -241,7 +241,7 @@ type user struct {
 }
 
 // register signs up a fresh user with c and returns it and its password.
-func (ts *testServer) register(t *testing.T, c *http.Client) (user, string) {
+func (ts *testServer) register(t testing.TB, c *http.Client) (user, string) {
 	t.Helper()
 	email := "u-" + randomHex(6) + "@example.com"
 	password := "correct horse " + randomHex(4)
@@ -255,7 +255,7 @@ func (ts *testServer) register(t *testing.T, c *http.Client) (user, string) {
 }
 
 // me returns the signed-in user, or nil.
-func (ts *testServer) me(t *testing.T, c *http.Client) *user {
+func (ts *testServer) me(t testing.TB, c *http.Client) *user {
 	t.Helper()
 	r := ts.gql(t, c, meQuery, nil)
 	if len(r.Errors) > 0 {
@@ -267,7 +267,7 @@ func (ts *testServer) me(t *testing.T, c *http.Client) *user {
 }
 
 // withCookie is a client that sends exactly the given cookie, no jar.
-func (ts *testServer) withCookie(t *testing.T, name, value string) *http.Client {
+func (ts *testServer) withCookie(t testing.TB, name, value string) *http.Client {
 	t.Helper()
 	return &http.Client{Timeout: 20 * time.Second, Transport: cookieTransport{name: name, value: value}}
 }
@@ -280,7 +280,7 @@ func (c cookieTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -334,7 +334,7 @@ func rawSetCookie(resp *http.Response, name string) string {
 	return ""
 }
 
-func hostPort(t *testing.T, uri string) string {
+func hostPort(t testing.TB, uri string) string {
 	t.Helper()
 	u, err := url.Parse(uri)
 	if err != nil {
@@ -354,7 +354,7 @@ func onCluster() bool { return os.Getenv("TEST_REDIS") == "cluster" }
 
 // needSingleRedis skips the rest of a test that stops and restarts one
 // redis-server; on a cluster, TestClusterFailover covers losing a node.
-func (ts *testServer) needSingleRedis(t *testing.T) {
+func (ts *testServer) needSingleRedis(t testing.TB) {
 	t.Helper()
 	if ts.Redis == nil {
 		t.Skip("stops a single redis-server; not on a cluster")
@@ -368,7 +368,7 @@ type redisView struct {
 	cluster bool
 }
 
-func redisClient(t *testing.T, ts *testServer) *redisView {
+func redisClient(t testing.TB, ts *testServer) *redisView {
 	t.Helper()
 	var addrs []string
 	for _, u := range strings.Split(ts.Env["REDIS_URL"], ",") {
@@ -389,7 +389,7 @@ func redisClient(t *testing.T, ts *testServer) *redisView {
 }
 
 // eachNode runs f on the single server or on every cluster master.
-func (v *redisView) eachNode(t *testing.T, f func(c *redis.Client) error) {
+func (v *redisView) eachNode(t testing.TB, f func(c *redis.Client) error) {
 	t.Helper()
 	ctx := context.Background()
 	var err error
@@ -404,7 +404,7 @@ func (v *redisView) eachNode(t *testing.T, f func(c *redis.Client) error) {
 }
 
 // keys lists the keys matching pattern on every node.
-func (v *redisView) keys(t *testing.T, pattern string) []string {
+func (v *redisView) keys(t testing.TB, pattern string) []string {
 	t.Helper()
 	var mu sync.Mutex
 	var out []string
@@ -421,7 +421,7 @@ func (v *redisView) keys(t *testing.T, pattern string) []string {
 // dataCommands counts the commands Redis has run on data, summed over the
 // nodes: everything in INFO commandstats but the clients' own bookkeeping
 // (INFO, PING, CLUSTER, HELLO, CLIENT, COMMAND, READONLY).
-func (v *redisView) dataCommands(t *testing.T) int64 {
+func (v *redisView) dataCommands(t testing.TB) int64 {
 	t.Helper()
 	var mu sync.Mutex
 	var total int64

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"testing"
+)
+
+// BenchmarkMeOverHTTP is a signed-in `{ me { id email } }` through the
+// whole server in this process (real redis-server, keep-alive HTTP on
+// loopback), client included. For a CPU profile of the me path:
+//
+//	go test -run='^$' -bench=MeOverHTTP -cpuprofile=/tmp/me.prof . && go tool pprof -top /tmp/me.prof
+func BenchmarkMeOverHTTP(b *testing.B) {
+	ts := startServer(b, map[string]string{"BCRYPT_COST": "4"})
+	c := ts.client(b)
+	c.Transport = &http.Transport{MaxIdleConnsPerHost: 64}
+	u, _ := ts.register(b, c)
+	body := []byte(`{"query":"{ me { id email } }"}`)
+	want := []byte(u.Email)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		buf := make([]byte, 0, 512)
+		for pb.Next() {
+			req, _ := http.NewRequest(http.MethodPost, ts.URL+"/graphql", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := c.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			buf, _ = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !bytes.Contains(buf, want) {
+				b.Errorf("response %s", buf)
+				return
+			}
+		}
+	})
+}
