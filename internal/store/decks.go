@@ -56,7 +56,7 @@ type Decks struct {
 // round trips it takes.
 func NewDecks(ctx context.Context, db *mongo.Database, timeout time.Duration) (*Decks, error) {
 	d := &Decks{decks: db.Collection("decks"), cards: db.Collection("cards"), timeout: timeout}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, max(timeout, startupTimeout))
 	defer cancel()
 	err := ensureIndexes(ctx, d.decks, mongo.IndexModel{ // List
 		Keys:    bson.D{{Key: "ownerId", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}},

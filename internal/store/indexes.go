@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -57,3 +58,7 @@ func indexName(m mongo.IndexModel) string {
 	}
 	return *o.Name
 }
+
+// startupTimeout bounds creating indexes at start-up, which is not a
+// request: a busy database may take longer than STORE_TIMEOUT to answer it.
+const startupTimeout = 30 * time.Second

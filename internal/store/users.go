@@ -55,7 +55,7 @@ type Users struct {
 // index if missing. timeout bounds each call.
 func NewUsers(ctx context.Context, db *mongo.Database, timeout time.Duration) (*Users, error) {
 	u := &Users{coll: db.Collection("users"), timeout: timeout}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, max(timeout, startupTimeout))
 	defer cancel()
 	err := ensureIndexes(ctx, u.coll, mongo.IndexModel{
 		Keys:    bson.D{{Key: "email", Value: 1}},
