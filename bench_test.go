@@ -21,7 +21,6 @@ func BenchmarkMeOverHTTP(b *testing.B) {
 	want := []byte(u.Email)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
-		buf := make([]byte, 0, 512)
 		for pb.Next() {
 			req, _ := http.NewRequest(http.MethodPost, ts.URL+"/graphql", bytes.NewReader(body))
 			req.Header.Set("Content-Type", "application/json")
@@ -30,7 +29,7 @@ func BenchmarkMeOverHTTP(b *testing.B) {
 				b.Error(err)
 				return
 			}
-			buf, _ = io.ReadAll(resp.Body)
+			buf, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if !bytes.Contains(buf, want) {
 				b.Errorf("response %s", buf)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func mustJSON(t *testing.T, v any) []byte {
@@ -338,3 +339,19 @@ fragment TypeRef on __Type {
   kind name
   ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
 }`
+
+func TestHostileQueriesAreRefusedCheaply(t *testing.T) {
+	ts := startServer(t, nil)
+	c := ts.client(t)
+	for name, q := range map[string]string{
+		"8000 same-named aliases": "{" + strings.Repeat(" a: __typename", 8000) + " }",
+		"10,000 fields":           "{" + strings.Repeat(" __typename", 10_000) + " }",
+	} {
+		start := time.Now()
+		r := ts.gql(t, c, q, nil)
+		if len(r.Errors) == 0 || r.HTTP.StatusCode >= 500 || r.code() == "INTERNAL_SERVER_ERROR" {
+			t.Fatalf("%s: status %d, errors %+v, want a client error", name, r.HTTP.StatusCode, r.Errors)
+		}
+		t.Logf("%s refused in %v (%s)", name, time.Since(start), r.code())
+	}
+}

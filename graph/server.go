@@ -46,6 +46,11 @@ func NewServer(r *Resolver, opts ServerOptions) http.Handler {
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 
+	// A query's tokens bound the work done before any limit below runs:
+	// validation of many same-named aliases is quadratic, and 10,000-field
+	// queries are refused here cheaply. The standard introspection query
+	// is about 180 tokens.
+	srv.SetParserTokenLimit(maxQueryTokens)
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	if opts.Introspection {
@@ -67,6 +72,9 @@ func NewServer(r *Resolver, opts ServerOptions) http.Handler {
 	}
 	return withLoaders(r.Decks, time.Now, sockets.track(srv))
 }
+
+// maxQueryTokens is the largest query the parser reads.
+const maxQueryTokens = 3000
 
 func orDefault(p *int, def int) int {
 	if p == nil || *p < 1 {
