@@ -38,3 +38,25 @@ func BenchmarkMeOverHTTP(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkAnonOverHTTP is `{ __typename }` without a cookie through the
+// whole server in this process, client included.
+func BenchmarkAnonOverHTTP(b *testing.B) {
+	ts := startServer(b, map[string]string{"BCRYPT_COST": "4"})
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	body := []byte(`{"query":"{ __typename }"}`)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req, _ := http.NewRequest(http.MethodPost, ts.URL+"/graphql", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := c.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	})
+}
