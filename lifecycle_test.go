@@ -79,15 +79,7 @@ func TestShutdownClosesWebsocketsCleanly(t *testing.T) {
 	ts := startServer(t, map[string]string{"SHUTDOWN_TIMEOUT": "10s"})
 	c := ts.client(t)
 	ts.register(t, c)
-	ws, err := ts.dialWS(t, ts.sessionCookie(t, c), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m, err := ws.init(); err != nil || m.Type != "connection_ack" {
-		t.Fatalf("init: %+v %v", m, err)
-	}
-	ws.subscribe("1", sessionEndedSubscription)
-	time.Sleep(100 * time.Millisecond)
+	ws := ts.subscribeSessionEnded(t, ts.sessionCookie(t, c), "1")
 
 	// The client keeps reading, as a real one does, so it answers the
 	// server's close frame.
@@ -103,7 +95,7 @@ func TestShutdownClosesWebsocketsCleanly(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Fatalf("shutdown took %v", d)
 	}
-	err = <-closed
+	err := <-closed
 	if code := websocket.CloseStatus(err); code != websocket.StatusNormalClosure {
 		t.Fatalf("subscriber saw %v (close code %d), want a clean close (1000)", err, code)
 	}

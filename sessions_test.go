@@ -346,15 +346,7 @@ func TestSessionEndedReachesSubscriberOnAnotherInstance(t *testing.T) {
 	if me := a.me(t, a.withCookie(t, "sid", b.sessionCookie(t, phone))); me == nil || me.ID != u.ID {
 		t.Fatalf("session from B on A: %+v", me)
 	}
-	ws, err := a.dialWS(t, b.sessionCookie(t, phone), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m, err := ws.init(); err != nil || m.Type != "connection_ack" {
-		t.Fatalf("init: %+v %v", m, err)
-	}
-	ws.subscribe("1", sessionEndedSubscription)
-	time.Sleep(100 * time.Millisecond) // the subscription is registered
+	ws := a.subscribeSessionEnded(t, b.sessionCookie(t, phone), "1")
 
 	// The laptop, on B, revokes the phone's session.
 	var phoneID string
@@ -377,17 +369,7 @@ func TestSessionEndedReachesSubscriberOnAnotherInstance(t *testing.T) {
 func TestSessionEndedReasons(t *testing.T) {
 	ts := startServer(t, map[string]string{"SESSION_IDLE_TIMEOUT": "2s", "SESSION_LIFETIME": "1h"})
 	subscribe := func(t *testing.T, c *http.Client) *wsClient {
-		t.Helper()
-		ws, err := ts.dialWS(t, ts.sessionCookie(t, c), "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if m, err := ws.init(); err != nil || m.Type != "connection_ack" {
-			t.Fatalf("init: %+v %v", m, err)
-		}
-		ws.subscribe("s", sessionEndedSubscription)
-		time.Sleep(100 * time.Millisecond)
-		return ws
+		return ts.subscribeSessionEnded(t, ts.sessionCookie(t, c), "s")
 	}
 
 	t.Run("logout", func(t *testing.T) {

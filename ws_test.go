@@ -117,3 +117,19 @@ func (c *wsClient) expectSessionEnded(id, reason string, within time.Duration) {
 		c.t.Fatalf("after complete: %v, want the socket closed with 4403", err)
 	}
 }
+
+// subscribeSessionEnded opens a socket with the session cookie, initializes
+// it and subscribes to sessionEnded as operation id.
+func (ts *testServer) subscribeSessionEnded(t *testing.T, cookie, id string) *wsClient {
+	t.Helper()
+	ws, err := ts.dialWS(t, cookie, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := ws.init(); err != nil || m.Type != "connection_ack" {
+		t.Fatalf("init: %+v %v", m, err)
+	}
+	ws.subscribe(id, sessionEndedSubscription)
+	time.Sleep(100 * time.Millisecond) // the server has registered the watch
+	return ws
+}

@@ -225,10 +225,17 @@ func (SubscriptionAuth) ExtensionName() string { return "SubscriptionAuth" }
 // and SERVICE_UNAVAILABLE as errors that stop an operation before it runs,
 // so the websocket transport sends them as "error" messages.
 func (SubscriptionAuth) Validate(graphql.ExecutableSchema) error {
-	errcode.RegisterErrorType(apperr.Unauthenticated, errcode.KindProtocol)
-	errcode.RegisterErrorType(apperr.ServiceUnavailable, errcode.KindProtocol)
+	registerKinds.Do(func() {
+		errcode.RegisterErrorType(apperr.Unauthenticated, errcode.KindProtocol)
+		errcode.RegisterErrorType(apperr.ServiceUnavailable, errcode.KindProtocol)
+	})
 	return nil
 }
+
+// registerKinds guards gqlgen's process-wide table of error kinds, which
+// servers running side by side (tests, several instances in one process)
+// would otherwise write while the others read it.
+var registerKinds sync.Once
 
 // MutateOperationContext implements graphql.OperationContextMutator.
 func (SubscriptionAuth) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
