@@ -133,6 +133,16 @@ func serve(ctx context.Context, logger *slog.Logger, cfg config.Config, handler 
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	// Answer with "Connection: close" for a moment before closing idle
+	// keep-alive connections: a busy client then stops reusing its
+	// connection after its current response, instead of racing a new
+	// request against the server's close (a reset it could not retry).
+	srv.SetKeepAlivesEnabled(false)
+	select {
+	case <-time.After(min(500*time.Millisecond, cfg.ShutdownTimeout/4)):
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	}
 	wsDone := make(chan error, 1)
 	go func() { wsDone <- sockets.Shutdown(sctx) }()
 	go fresh.closeAfter(sctx, time.Second)
