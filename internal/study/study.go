@@ -206,6 +206,3 @@ func (s *Service) CardsPage(ctx context.Context, owner, deckID string, first int
 	}
 	return cards, more, err
 }
-
-// Now is the service's clock, for due counts computed in batches.
-func (s *Service) Now() time.Time { return s.now() }
