@@ -7,6 +7,7 @@ package config
 import (
 	"fmt"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -161,13 +162,23 @@ func (r *reader) origins(name, def string) []string {
 		if o == "" {
 			continue
 		}
-		if o == "*" || !(strings.HasPrefix(o, "http://") || strings.HasPrefix(o, "https://")) || strings.Count(o, "/") != 2 {
+		if !isOrigin(o) {
 			r.fail(name, v, "must list origins such as https://app.example.com (scheme and host, no path, no *)")
 			return nil
 		}
 		out = append(out, o)
 	}
 	return out
+}
+
+// isOrigin reports whether o is exactly an http(s) origin as a browser
+// sends it: scheme and host (with an optional port), nothing else.
+func isOrigin(o string) bool {
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "" {
+		return false
+	}
+	return u.Scheme+"://"+u.Host == o && !strings.ContainsAny(u.Host, " \t")
 }
 
 func (r *reader) prefixes(name string) []netip.Prefix {
