@@ -2,15 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/redis/go-redis/v9"
 )
 
 const sessionsQuery = `{ sessions { id current createdAt lastSeenAt expiresAt userAgent ip } }`
@@ -280,28 +282,45 @@ func TestRegistrationThrottledPerAddress(t *testing.T) {
 func TestSessionIndexStaysBoundedWithManyStaleEntries(t *testing.T) {
 	ts := startServer(t, nil)
 	c := ts.client(t)
-	ts.register(t, c)
+	u, _ := ts.register(t, c)
 	rdb := redisClient(t, ts)
 	ctx := context.Background()
-	keys := rdb.keys(t, "usess:*")
+	keys := rdb.keys(t, "s:*")
 	if len(keys) != 1 {
-		t.Fatalf("index keys %v, want one", keys)
+		t.Fatalf("user hashes %v, want one", keys)
 	}
-	stale := make([]redis.Z, 10_000)
-	for i := range stale {
-		stale[i] = redis.Z{Score: float64(time.Now().Add(-time.Hour).UnixMilli()), Member: fmt.Sprintf("stale-%05d", i)}
+	// 5,000 of the user's sessions that expired a day ago, in the stored
+	// layout (version, created ms, last seen ms, user id, no IP, no agent),
+	// and 5,000 values no version of the server wrote.
+	uid, err := hex.DecodeString(u.ID)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := rdb.ZAdd(ctx, keys[0], stale...).Err(); err != nil {
+	dayAgo := make([]byte, 8)
+	binary.BigEndian.PutUint64(dayAgo, uint64(time.Now().Add(-25*time.Hour).UnixMilli()))
+	expired := slices.Concat([]byte{1}, dayAgo[2:], dayAgo[2:], []byte{0xff}, uid, []byte{0, 0})
+	stale := make([]any, 0, 20_000)
+	for i := range 10_000 {
+		v := expired
+		if i%2 == 1 {
+			v = []byte("garbage")
+		}
+		stale = append(stale, fmt.Sprintf("stale-session-%05d", i), v)
+	}
+	if err := rdb.HSet(ctx, keys[0], stale...).Err(); err != nil {
 		t.Fatal(err)
 	}
 	if list := ts.sessions(t, c); len(list) != 1 {
 		t.Fatalf("sessions = %d entries, want the 1 live one", len(list))
 	}
-	if n := rdb.ZCard(ctx, keys[0]).Val(); n != 1 {
-		t.Fatalf("index holds %d entries after listing, want 1", n)
+	if n := rdb.HLen(ctx, keys[0]).Val(); n != 2 {
+		t.Fatalf("user hash holds %d fields after listing, want 2 (the live session and the profile)", n)
 	}
 	if ttl := rdb.PTTL(ctx, keys[0]).Val(); ttl <= 0 {
-		t.Fatalf("index TTL %v", ttl)
+		t.Fatalf("user hash TTL %v", ttl)
+	}
+	if me := ts.me(t, c); me == nil || me.ID != u.ID {
+		t.Fatalf("me after pruning = %+v", me)
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 
 // eventsChannel carries session ends and rotations between instances.
 // Messages are "<storage id> <reason>" or "<old storage id> ROTATED <new
-// storage id>"; a storage id is a hash, never a token.
+// storage id>", ids in base64url; a storage id is a hash, never a token.
 const eventsChannel = "session-events"
 
 const reasonRotated = "ROTATED"
@@ -25,9 +25,11 @@ const recheckEvery = 30 * time.Second
 // request has none.
 var ErrNotSignedIn = errors.New("session: not signed in")
 
-func endedEvent(storageID, reason string) string { return storageID + " " + reason }
+func endedEvent(storageID, reason string) string { return encodeID(storageID) + " " + reason }
 
-func rotatedEvent(oldID, newID string) string { return oldID + " " + reasonRotated + " " + newID }
+func rotatedEvent(oldID, newID string) string {
+	return encodeID(oldID) + " " + reasonRotated + " " + encodeID(newID)
+}
 
 // publish tells every instance about an end or rotation. A lost message
 // is caught by the watchers' periodic re-check, so failure is not fatal.
@@ -75,7 +77,11 @@ func (m *Manager) subscribe(ctx context.Context) error {
 
 func (h *hub) dispatch(msgs <-chan *redis.Message) {
 	for msg := range msgs {
-		id, _, _ := strings.Cut(msg.Payload, " ")
+		encoded, _, _ := strings.Cut(msg.Payload, " ")
+		id, ok := decodeID(encoded)
+		if !ok {
+			continue
+		}
 		h.mu.Lock()
 		for ch := range h.watchers[id] {
 			select {
@@ -174,13 +180,23 @@ func (w *watch) run(ctx context.Context, rec *record) {
 			return
 		case msg := <-w.events:
 			parts := strings.Fields(msg)
+			if len(parts) == 0 {
+				continue
+			}
+			if id, ok := decodeID(parts[0]); !ok || id != w.id {
+				continue
+			}
 			if len(parts) == 3 && parts[1] == reasonRotated {
+				next, ok := decodeID(parts[2])
+				if !ok {
+					continue
+				}
 				w.m.hub.remove(w.id, w.events)
-				w.id = parts[2]
+				w.id = next
 				w.m.hub.add(w.id, w.events)
 				continue
 			}
-			if len(parts) == 2 && parts[0] == w.id {
+			if len(parts) == 2 {
 				w.out <- parts[1]
 				return
 			}

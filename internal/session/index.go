@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -33,38 +34,36 @@ type Info struct {
 	storageID string
 }
 
-// listScript drops expired index entries, then returns the remaining
-// members and their session values in one round trip. KEYS: index.
-// ARGV: now ms, session key prefix.
+// listScript drops expired sessions from the user hash, then returns the
+// rest, field and value in turn, in one round trip. KEYS: user hash. ARGV:
+// now, idle, lifetime (ms).
 var listScript = redis.NewScript(`
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+local k = KEYS[1]
+local now, idle, life = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+` + pruneLua + dropIfEmptyLua + `
 local out = {}
-for i, m in ipairs(members) do
-  out[2*i-1] = m
-  out[2*i] = redis.call('GET', ARGV[2] .. m) or ''
+for f, v in pairs(vals) do
+  out[#out + 1] = f
+  out[#out + 1] = v
 end
 return out`)
 
-// list returns userID's live sessions, newest first. Index entries whose
-// session is gone are removed as a side effect.
+// list returns userID's live sessions, newest first. Expired sessions are
+// removed as a side effect.
 func (m *Manager) list(ctx context.Context, userID string) ([]Info, error) {
-	tag := tagOf(userID)
 	ctx, cancel := m.storeCtx(ctx)
 	defer cancel()
 	now := m.opts.Now()
-	res, err := listScript.Run(ctx, m.rdb, []string{indexKey(tag, userID)}, now.UnixMilli(), sessionKey(tag, "")).StringSlice()
+	res, err := listScript.Run(ctx, m.rdb, []string{userKey(tagOf(userID))},
+		now.UnixMilli(), m.opts.IdleTimeout.Milliseconds(), m.opts.Lifetime.Milliseconds()).StringSlice()
 	if err != nil {
 		return nil, unavailable("list sessions", err)
 	}
 	var out []Info
 	for i := 0; i+1 < len(res); i += 2 {
-		if res[i+1] == "" {
-			continue
-		}
-		rec, err := decodeRecord([]byte(res[i+1]))
+		rec, err := decodeSession([]byte(res[i+1]))
 		if err != nil || rec.UserID != userID || !m.expiresAt(rec).After(now) {
-			continue
+			continue // another user's (a shared hash), or expired meanwhile
 		}
 		out = append(out, Info{
 			ID:         publicID(res[i]),
@@ -76,7 +75,12 @@ func (m *Manager) list(ctx context.Context, userID string) ([]Info, error) {
 			storageID:  res[i],
 		})
 	}
-	slices.SortFunc(out, func(a, b Info) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	slices.SortFunc(out, func(a, b Info) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 	return out, nil
 }
 

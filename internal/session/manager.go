@@ -81,44 +81,86 @@ func NewManager(rdb redis.UniversalClient, opts Options) *Manager {
 	return &Manager{rdb: rdb, opts: opts}
 }
 
-// Lua scripts: each touches a session key and its user's index, which share
-// a hash slot, so each runs atomically on a single node or a cluster.
+// pruneLua drops the hash's expired or unreadable sessions and fills
+// live (field → created ms) with the rest. It expects k (the key), now,
+// idle and life (ms) as locals; vals gets the live sessions' values. The layout it reads is encodeSession's.
+// (No struct library: the embedded dev Redis, miniredis, lacks it.)
+const pruneLua = `
+local function ms(v, i)
+  local n = 0
+  for j = i, i + 5 do n = n * 256 + string.byte(v, j) end
+  return n
+end
+local live, vals = {}, {}
+local all = redis.call('HGETALL', k)
+for i = 1, #all, 2 do
+  local f, v = all[i], all[i + 1]
+  if f ~= 'p' then
+    local ok, c, s = false, 0, 0
+    if #v >= 13 and string.byte(v, 1) == 1 then
+      c, s = ms(v, 2), ms(v, 8)
+      ok = math.min(s + idle, c + life) > now
+    end
+    if ok then live[f], vals[f] = c, v else redis.call('HDEL', k, f) end
+  end
+end
+`
+
+// dropIfEmptyLua deletes the hash once no session is left in it (only the
+// profile, or nothing).
+const dropIfEmptyLua = `
+local n = redis.call('HLEN', k)
+if n == 0 or (n == 1 and redis.call('HEXISTS', k, 'p') == 1) then redis.call('DEL', k) end
+`
+
+// Lua scripts: each reads and changes one user hash (one hash slot), so
+// each runs atomically on a single node or a cluster.
 var (
-	// KEYS: session, index. ARGV: value, ttl ms, member, expiry ms, now ms,
-	// max entries, session key prefix, mode ("NX" create, "XX" extend),
-	// last seen ms. An extension changes only the last-seen time of the
-	// stored record, so a profile refreshed meanwhile (RefreshProfile) is
-	// not overwritten with the copy this request loaded.
+	// KEYS: user hash. ARGV: field, session value, ttl ms, now ms, idle ms,
+	// lifetime ms, max sessions per user, mode ("NX" create, "XX" extend),
+	// profile value (create only), the encoded user id (to count this
+	// user's sessions).
+	//
+	// A create also drops expired sessions and, beyond the maximum, the
+	// user's oldest. An extension rewrites only the session's own value:
+	// the profile lives apart, so a profile refreshed meanwhile is kept. The
+	// hash's TTL is the latest expiry of its sessions.
 	saveScript = redis.NewScript(`
+local k = KEYS[1]
+local now, idle, life = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 if ARGV[8] == 'XX' then
-  local v = redis.call('GET', KEYS[1])
-  if not v then return 0 end
-  local r = cjson.decode(v)
-  r.s = tonumber(ARGV[9])
-  redis.call('SET', KEYS[1], cjson.encode(r), 'PX', ARGV[2])
+  if redis.call('HEXISTS', k, ARGV[1]) == 0 then return 0 end
+  redis.call('HSET', k, ARGV[1], ARGV[2])
 else
-  local ok = redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX')
-  if not ok then return 0 end
+  if redis.call('HSETNX', k, ARGV[1], ARGV[2]) == 0 then return 0 end
+  redis.call('HSET', k, 'p', ARGV[9])
+` + pruneLua + `
+  local mine = {}
+  local uid = ARGV[10]
+  for f, c in pairs(live) do
+    if string.sub(vals[f], 14, 13 + #uid) == uid then
+      table.insert(mine, {c, f})
+    end
+  end
+  local max = tonumber(ARGV[7])
+  if #mine > max then
+    table.sort(mine, function(a, b) return a[1] < b[1] end)
+    for i = 1, #mine - max do redis.call('HDEL', k, mine[i][2]) end
+  end
 end
-redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[5])
-local n = redis.call('ZCARD', KEYS[2])
-local max = tonumber(ARGV[6])
-if n > max then
-  local old = redis.call('ZRANGE', KEYS[2], 0, n - max - 1)
-  for _, m in ipairs(old) do redis.call('DEL', ARGV[7] .. m) end
-  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, n - max - 1)
-end
-if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then
-  redis.call('PEXPIRE', KEYS[2], ARGV[2])
+if redis.call('PTTL', k) < tonumber(ARGV[3]) then
+  redis.call('PEXPIRE', k, ARGV[3])
 end
 return 1`)
-	// KEYS: session, index. ARGV: member, event channel, event message
+	// KEYS: user hash. ARGV: field, event channel, event message
 	// (published only when a session was deleted and the message is set).
 	deleteScript = redis.NewScript(`
-local n = redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
-if n == 1 and ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+local k = KEYS[1]
+local n = redis.call('HDEL', k, ARGV[1])
+if n == 1 then
+` + dropIfEmptyLua + `
+  if ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+end
 return n`)
 )
 
@@ -130,24 +172,26 @@ func unavailable(op string, err error) error {
 	return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
 }
 
-// load returns the live record for a well-formed token, or nil.
+// load returns the live record for a well-formed token, or nil: one HMGET
+// of the session and its user's profile.
 func (m *Manager) load(ctx context.Context, tok parsedToken) (*record, error) {
 	ctx, cancel := m.storeCtx(ctx)
 	defer cancel()
-	b, err := m.rdb.Get(ctx, sessionKey(tok.tag, tok.storageID)).Bytes()
-	if errors.Is(err, redis.Nil) {
-		return nil, nil
-	}
+	vals, err := m.rdb.HMGet(ctx, userKey(tok.tag), tok.storageID, profileField).Result()
 	if err != nil {
 		return nil, unavailable("load session", err)
 	}
-	rec, err := decodeRecord(b)
-	if err != nil || tagOf(rec.UserID) != tok.tag {
-		// Not ours, or corrupt: anonymous, as for any unknown token.
+	sv, ok := vals[0].(string)
+	if !ok {
 		return nil, nil
 	}
-	if !m.expiresAt(rec).After(m.opts.Now()) {
+	rec, err := decodeSession([]byte(sv))
+	if err != nil || !m.expiresAt(rec).After(m.opts.Now()) {
+		// Corrupt, or ended: anonymous, as for any unknown token.
 		return nil, nil
+	}
+	if pv, ok := vals[1].(string); ok {
+		rec.applyProfile([]byte(pv))
 	}
 	return rec, nil
 }
@@ -162,27 +206,28 @@ func (m *Manager) expiresAt(rec *record) time.Time {
 	return idle
 }
 
-// write stores rec under storageID and indexes it. mode "NX" creates (the
-// key must not exist), "XX" updates (a session ended meanwhile stays ended).
-// It reports whether the write happened.
+// write stores rec under storageID. mode "NX" creates (the field must not
+// exist) and writes the profile, "XX" updates (a session ended meanwhile
+// stays ended). It reports whether the write happened.
 func (m *Manager) write(ctx context.Context, storageID string, rec *record, mode string) (bool, error) {
-	val, err := rec.encode()
+	val, err := rec.encodeSession()
 	if err != nil {
-		return false, fmt.Errorf("encode session: %w", err)
+		return false, err
+	}
+	var profile []byte
+	if mode == "NX" {
+		profile = rec.encodeProfile()
 	}
 	now := m.opts.Now()
-	exp := m.expiresAt(rec)
-	ttl := exp.Sub(now)
+	ttl := m.expiresAt(rec).Sub(now)
 	if ttl < time.Millisecond {
 		return false, nil
 	}
-	tag := tagOf(rec.UserID)
 	ctx, cancel := m.storeCtx(ctx)
 	defer cancel()
-	n, err := saveScript.Run(ctx, m.rdb,
-		[]string{sessionKey(tag, storageID), indexKey(tag, rec.UserID)},
-		val, ttl.Milliseconds(), storageID, exp.UnixMilli(), now.UnixMilli(),
-		m.opts.MaxPerUser, sessionKey(tag, ""), mode, rec.LastSeen,
+	n, err := saveScript.Run(ctx, m.rdb, []string{userKey(tagOf(rec.UserID))},
+		storageID, val, ttl.Milliseconds(), now.UnixMilli(), m.opts.IdleTimeout.Milliseconds(),
+		m.opts.Lifetime.Milliseconds(), m.opts.MaxPerUser, mode, profile, appendUserID(nil, rec.UserID),
 	).Int()
 	if err != nil {
 		return false, unavailable("save session", err)
@@ -190,18 +235,17 @@ func (m *Manager) write(ctx context.Context, storageID string, rec *record, mode
 	return n == 1, nil
 }
 
-// destroy deletes a session and its index entry and, when reason is not
-// empty, tells every instance's watchers why it ended. It reports whether
-// the session still existed.
+// destroy deletes a session and, when reason is not empty, tells every
+// instance's watchers why it ended. It reports whether the session still
+// existed.
 func (m *Manager) destroy(ctx context.Context, userID, storageID, reason string) (bool, error) {
-	tag := tagOf(userID)
 	ctx, cancel := m.storeCtx(ctx)
 	defer cancel()
 	msg := ""
 	if reason != "" {
 		msg = endedEvent(storageID, reason)
 	}
-	n, err := deleteScript.Run(ctx, m.rdb, []string{sessionKey(tag, storageID), indexKey(tag, userID)}, storageID, eventsChannel, msg).Int()
+	n, err := deleteScript.Run(ctx, m.rdb, []string{userKey(tagOf(userID))}, storageID, eventsChannel, msg).Int()
 	if err != nil {
 		return false, unavailable("delete session", err)
 	}

@@ -124,6 +124,7 @@ func SignIn(ctx context.Context, userID string, p Profile) error {
 		LastSeen:    now,
 		UserAgent:   truncateUTF8(st.r.UserAgent(), maxUserAgent),
 		IP:          m.opts.ClientIP(st.r),
+		HasProfile:  true,
 		Email:       p.Email,
 		Name:        p.Name,
 		UserCreated: p.CreatedAt.UnixMilli(),

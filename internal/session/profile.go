@@ -33,33 +33,21 @@ func User(ctx context.Context) (id string, p Profile, ok bool, err error) {
 	if !signed {
 		return "", Profile{}, false, nil
 	}
-	if rec.Email == "" {
+	if !rec.HasProfile {
 		return rec.UserID, Profile{}, false, nil
 	}
 	return rec.UserID, Profile{Email: rec.Email, Name: rec.Name, CreatedAt: time.UnixMilli(rec.UserCreated).UTC()}, true, nil
 }
 
-// refreshScript rewrites the profile in every live session of a user.
-// KEYS: index. ARGV: now ms, session key prefix, email, name, created ms.
+// refreshScript replaces the user's profile in their hash, if they have
+// a session. KEYS: user hash. ARGV: profile value.
 var refreshScript = redis.NewScript(`
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-local n = 0
-for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local k = ARGV[2] .. m
-  local v = redis.call('GET', k)
-  if v then
-    local r = cjson.decode(v)
-    r.e = ARGV[3]
-    r.n = ARGV[4]
-    r.t = tonumber(ARGV[5])
-    redis.call('SET', k, cjson.encode(r), 'KEEPTTL')
-    n = n + 1
-  end
-end
-return n`)
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'p', ARGV[1])
+return 1`)
 
-// RefreshProfile writes the user's new profile into every one of their
-// sessions, so the very next request on any instance sees it. Call it after
+// RefreshProfile writes the user's new profile where all their sessions
+// read it, so the very next request on any instance sees it. Call it after
 // the database has the change.
 func RefreshProfile(ctx context.Context, userID string, p Profile) error {
 	st := from(ctx)
@@ -67,20 +55,18 @@ func RefreshProfile(ctx context.Context, userID string, p Profile) error {
 		return ErrNotSignedIn
 	}
 	m := st.m
-	tag := tagOf(userID)
+	updated := record{UserID: userID, HasProfile: true, Email: p.Email, Name: p.Name, UserCreated: p.CreatedAt.UnixMilli()}
 	rctx, cancel := m.storeCtx(ctx)
 	defer cancel()
-	err := refreshScript.Run(rctx, m.rdb, []string{indexKey(tag, userID)},
-		m.opts.Now().UnixMilli(), sessionKey(tag, ""), p.Email, p.Name, p.CreatedAt.UnixMilli()).Err()
-	if err != nil {
+	if err := refreshScript.Run(rctx, m.rdb, []string{userKey(tagOf(userID))}, updated.encodeProfile()).Err(); err != nil {
 		return unavailable("refresh profile", err)
 	}
 	// This request's own copy, for fields resolved after the change.
 	st.mu.Lock()
 	if rec, ok := st.sess.Values[recordKey{}].(*record); ok && rec.UserID == userID {
-		updated := *rec
-		updated.Email, updated.Name, updated.UserCreated = p.Email, p.Name, p.CreatedAt.UnixMilli()
-		st.sess.Values[recordKey{}] = &updated
+		cp := *rec
+		cp.HasProfile, cp.Email, cp.Name, cp.UserCreated = true, p.Email, p.Name, p.CreatedAt.UnixMilli()
+		st.sess.Values[recordKey{}] = &cp
 	}
 	st.mu.Unlock()
 	return nil

@@ -4,27 +4,35 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 )
 
 // A token is the cookie value: base64url (no padding) of 38 bytes, a 6-byte
 // slot tag followed by 32 random bytes (256 bits of entropy).
 //
-// The slot tag is derived from the user id (slotTag) and is the Redis Cluster
-// hash tag of both the session key and the user's session index, so that the
-// keys one sign-in, touch or sign-out writes together live in one hash slot
-// and can be changed by one script. It reveals nothing usable: 48 bits of a
-// hash of the user id, and the user id is not a secret either.
+// The slot tag is derived from the user id (slotTag). It names the one Redis
+// hash that holds all of the user's sessions (userKey), so a request finds
+// its session from the cookie alone, and each change to a user's sessions is
+// one command or script on one key (one hash slot on a cluster). It reveals
+// nothing usable: 48 bits of a hash of the user id, which is not a secret
+// either.
 const (
 	tagLen    = 6
 	secretLen = 32
 	rawLen    = tagLen + secretLen
 	tokenLen  = (rawLen*8 + 5) / 6 // 51 base64url characters
+	// storageIDLen bytes of the token's SHA-256 name a session in Redis:
+	// 128 bits, far beyond guessing, and the token is not derivable from it.
+	storageIDLen = 16
 )
 
-var b64 = base64.RawURLEncoding
+var (
+	b64 = base64.RawURLEncoding
+	// strictB64 also refuses non-canonical spellings (trailing bits set),
+	// so that one token has exactly one spelling.
+	strictB64 = base64.RawURLEncoding.Strict()
+)
 
-// slotTag is the hash tag shared by a user's keys.
+// slotTag is the hash tag shared by a user's sessions.
 func slotTag(userID string) []byte {
 	sum := sha256.Sum256([]byte("session-slot:" + userID))
 	return sum[:tagLen]
@@ -42,8 +50,8 @@ func newToken(userID string) (string, error) {
 
 // parsedToken is what a well-formed token tells the server without Redis.
 type parsedToken struct {
-	tag       string // hex slot tag
-	storageID string // base64url SHA-256 of the token: the only form kept in Redis
+	tag       string // base64url slot tag
+	storageID string // the first storageIDLen bytes of the token's SHA-256, raw: the only form kept in Redis
 }
 
 // parseToken checks a cookie value's shape. Anything else (empty, huge,
@@ -53,29 +61,35 @@ func parseToken(v string) (parsedToken, bool) {
 		return parsedToken{}, false
 	}
 	var raw [rawLen]byte
-	n, err := b64.Decode(raw[:], []byte(v))
+	n, err := strictB64.Decode(raw[:], []byte(v))
 	if err != nil || n != rawLen {
 		return parsedToken{}, false
 	}
-	// Reject non-canonical encodings (trailing bits set) so that one token
-	// has exactly one spelling.
-	if b64.EncodeToString(raw[:]) != v {
-		return parsedToken{}, false
-	}
 	sum := sha256.Sum256(raw[:])
-	return parsedToken{tag: hex.EncodeToString(raw[:tagLen]), storageID: b64.EncodeToString(sum[:])}, true
+	return parsedToken{tag: b64.EncodeToString(raw[:tagLen]), storageID: string(sum[:storageIDLen])}, true
 }
 
 // publicID is the handle clients see as Session.id: a hash of the storage id,
-// so neither the token nor the Redis key can be derived from it.
+// so neither the token nor the Redis field can be derived from it.
 func publicID(storageID string) string {
 	sum := sha256.Sum256([]byte("session-public-id:" + storageID))
 	return b64.EncodeToString(sum[:16])
 }
 
-// sessionKey and indexKey share the {tag} hash tag.
-func sessionKey(tag, storageID string) string { return "sess:{" + tag + "}:" + storageID }
+// userKey names the Redis hash holding the sessions of the users whose
+// slot tag is tag (one user, but for a 48-bit collision). Its fields are
+// storage ids and profileField.
+func userKey(tag string) string { return "s:{" + tag + "}" }
 
-func indexKey(tag, userID string) string { return "usess:{" + tag + "}:" + userID }
+func tagOf(userID string) string { return b64.EncodeToString(slotTag(userID)) }
 
-func tagOf(userID string) string { return hex.EncodeToString(slotTag(userID)) }
+// encodeID and decodeID carry a raw storage id in text (event messages).
+func encodeID(storageID string) string { return b64.EncodeToString([]byte(storageID)) }
+
+func decodeID(s string) (string, bool) {
+	b, err := b64.DecodeString(s)
+	if err != nil || len(b) != storageIDLen {
+		return "", false
+	}
+	return string(b), true
+}
