@@ -25,6 +25,7 @@ type gqlClient struct {
 	http    *http.Client
 	timeout time.Duration
 	origin  string
+	meter   *meter // counts the measured requests; nil for setup
 }
 
 // outcome is what one request came back with.
@@ -37,7 +38,17 @@ type outcome struct {
 	data      json.RawMessage
 	start     time.Time
 	done      time.Time
+	// unmeasured marks a request a metered client sent outside the
+	// measured window: tallies skip it.
+	unmeasured bool
+	// second is the second of the measured window the request was sent
+	// in, counting from 1, when the run keeps a timeline; 0 otherwise.
+	second int
 }
+
+// answered reports whether a complete HTTP response came back, whatever
+// its status and content.
+func (o outcome) answered() bool { return o.transport == "" && o.status != 0 }
 
 // failed reports whether anything went wrong with the request.
 func (o outcome) failed() bool {
@@ -86,15 +97,25 @@ func encode(query string, vars map[string]any) []byte {
 }
 
 // post sends one GraphQL request with cookie ("name=value", may be empty).
+// A metered client counts the request as sent before it goes out and as
+// answered once its response has been read.
 func (c *gqlClient) post(ctx context.Context, endpoint string, body []byte, cookie string) outcome {
+	o := outcome{start: time.Now()}
+	c.meter.send(&o)
+	c.send(ctx, endpoint, body, cookie, &o)
+	c.meter.receive(o)
+	return o
+}
+
+// send does the request of post, filling in o.
+func (c *gqlClient) send(ctx context.Context, endpoint string, body []byte, cookie string, o *outcome) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	o := outcome{start: time.Now()}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
 		o.transport = "bad request: " + err.Error()
 		o.done = time.Now()
-		return o
+		return
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
@@ -108,7 +129,7 @@ func (c *gqlClient) post(ctx context.Context, endpoint string, body []byte, cook
 	if err != nil {
 		o.transport = transportKind(err)
 		o.done = time.Now()
-		return o
+		return
 	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	_, _ = io.Copy(io.Discard, resp.Body)
@@ -117,7 +138,7 @@ func (c *gqlClient) post(ctx context.Context, endpoint string, body []byte, cook
 	o.status = resp.StatusCode
 	if err != nil {
 		o.transport = transportKind(err)
-		return o
+		return
 	}
 	for _, ck := range resp.Cookies() {
 		if ck.Value != "" && ck.MaxAge >= 0 {
@@ -127,10 +148,9 @@ func (c *gqlClient) post(ctx context.Context, endpoint string, body []byte, cook
 	data, codes, err := parseResponse(raw)
 	if err != nil {
 		o.check = "bad-json"
-		return o
+		return
 	}
 	o.data, o.codes = data, codes
-	return o
 }
 
 // expect records failure as the check when the request otherwise

@@ -44,6 +44,8 @@ type config struct {
 	MaxRequests int64  // operations after warmup; 0: no cap but the duration
 	Decks       int    // per user (decks, mixed); 0: the scenario's default
 	Cards       int    // per deck (decks, mixed); 0: the scenario's default
+	Timeline    bool   // report the window second by second (HTTP scenarios)
+	Verify      bool   // after the window, check every user's session and sign-in
 
 	Client   *http.Client // every request and websocket goes through it; no Timeout
 	Progress io.Writer    // setup progress and notes; never the result
@@ -116,7 +118,8 @@ func (c *config) validate() error {
 			return err
 		}
 	}
-	if _, ok := scenarioByName(c.Scenario); !ok {
+	sc, ok := scenarioByName(c.Scenario)
+	if !ok {
 		return fmt.Errorf("unknown scenario %q (-scenario list shows them)", c.Scenario)
 	}
 	switch {
@@ -138,11 +141,14 @@ func (c *config) validate() error {
 		return fmt.Errorf("-decks must be 0 to %d", maxDecks)
 	case c.Cards < 0 || c.Cards > maxCards:
 		return fmt.Errorf("-cards must be 0 to %d", maxCards)
+	case c.Timeline && c.Scenario == "ws":
+		return errors.New("-timeline is for the HTTP scenarios, not ws")
+	case c.Verify && (c.Scenario == "ws" || !sc.users):
+		return fmt.Errorf("-verify needs a scenario whose users keep their sessions; %s has none", c.Scenario)
 	}
 	if c.Users == 0 {
 		c.Users = min(c.Concurrency, 32)
 	}
-	sc, _ := scenarioByName(c.Scenario)
 	if c.Decks == 0 {
 		c.Decks = sc.decks
 	}

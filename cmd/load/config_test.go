@@ -112,6 +112,9 @@ func TestConfigDefaultsAndBounds(t *testing.T) {
 		"short password":   func(c *config) { c.Password = "short" },
 		"unknown scenario": func(c *config) { c.Scenario = "nope" },
 		"negative cap":     func(c *config) { c.MaxRequests = -1 },
+		"timeline for ws":  func(c *config) { c.Scenario, c.Timeline = "ws", true },
+		"verify for ws":    func(c *config) { c.Scenario, c.Verify = "ws", true },
+		"verify for anon":  func(c *config) { c.Scenario, c.Verify = "anon", true },
 	} {
 		cfg := base()
 		mutate(&cfg)

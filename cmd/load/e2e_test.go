@@ -108,17 +108,25 @@ func TestScenariosAgainstTheRealServer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
 
-	t.Run("anon through run and -json", func(t *testing.T) {
+	t.Run("anon through run, -json and -json-file", func(t *testing.T) {
 		var stdout, stderr bytes.Buffer
-		err := run(ctx, []string{"load", "-url", base, "-c", "4", "-d", "1s", "-warmup", "100ms", "-scenario", "anon", "-json"}, &stdout, &stderr)
+		file := filepath.Join(t.TempDir(), "result.json")
+		err := run(ctx, []string{"load", "-url", base, "-c", "4", "-d", "1s", "-warmup", "100ms", "-scenario", "anon", "-json", "-json-file", file}, &stdout, &stderr)
 		if err != nil {
 			t.Fatalf("run: %v\n%s", err, stderr.String())
 		}
-		var res result
+		var res, saved result
 		if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
 			t.Fatalf("-json output: %v\n%s", err, stdout.String())
 		}
 		checkClean(t, res)
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &saved); err != nil || saved.Requests != res.Requests || saved.Delivery == nil || *saved.Delivery != *res.Delivery {
+			t.Errorf("-json-file holds %+v (%v), stdout %+v", saved, err, res)
+		}
 	})
 
 	for _, sc := range []string{"me", "ws"} {
@@ -131,6 +139,7 @@ func TestScenariosAgainstTheRealServer(t *testing.T) {
 			res, err := execute(ctx, config{
 				URLs: urls, Concurrency: 4, Duration: time.Second, Warmup: 200 * time.Millisecond,
 				Scenario: sc, Password: "load-password-1", Timeout: 10 * time.Second,
+				Timeline: sc != "ws", Verify: sc != "ws",
 				Progress: testWriter{t},
 			})
 			if err != nil {
@@ -141,6 +150,7 @@ func TestScenariosAgainstTheRealServer(t *testing.T) {
 			t.Logf("\n%s", out.String())
 			checkClean(t, res)
 			if sc != "ws" {
+				checkDelivered(t, res)
 				return
 			}
 			ws := res.WS
@@ -170,6 +180,27 @@ func checkClean(t *testing.T, res result) {
 	}
 	if res.Latency.P50 <= 0 || res.Latency.P50 > res.Latency.P99 || res.Latency.P99 > res.Latency.Max {
 		t.Errorf("latency %+v", res.Latency)
+	}
+}
+
+// checkDelivered fails unless every request sent was answered, the
+// timeline adds up to the totals, and every user was intact afterwards.
+func checkDelivered(t *testing.T, res result) {
+	t.Helper()
+	d := res.Delivery
+	if d == nil || d.Sent != res.Requests || d.Answered != d.Sent || d.Lost != 0 {
+		t.Errorf("delivery %+v with %d requests recorded", d, res.Requests)
+	}
+	var sent, ok int64
+	for _, s := range res.Timeline {
+		sent += s.Sent
+		ok += s.OK
+	}
+	if len(res.Timeline) != int(res.DurationSeconds) || sent != res.Requests || ok != res.OK {
+		t.Errorf("timeline of %d seconds: sent %d ok %d, totals %d and %d", len(res.Timeline), sent, ok, res.Requests, res.OK)
+	}
+	if v := res.Verify; v == nil || v.Live != v.Users || v.SignIns != v.Users || v.Users != res.Users || len(v.Failures) > 0 {
+		t.Errorf("after the run: %+v", v)
 	}
 }
 

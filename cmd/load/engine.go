@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"sync"
@@ -42,18 +43,35 @@ func execute(ctx context.Context, cfg config) (result, error) {
 		return driveSubscriptions(ctx, cfg, cl, setupCl, users, res, setupStart)
 	}
 	res.SetupSeconds = seconds(time.Since(setupStart))
-	return drive(ctx, cfg, sc, cl, users, res), nil
+	res = drive(ctx, cfg, sc, cl, users, res)
+	if cfg.Verify && ctx.Err() == nil {
+		res.Verify = verifyUsers(ctx, cfg, cl, users)
+	}
+	return res, nil
 }
 
 // drive runs cfg.Concurrency workers issuing sc's requests back to back
-// through warmup and the measured window.
+// through warmup and the measured window. The window is by send time: a
+// request sent in it counts once it comes back, however late, and the
+// workers stop sending at its end.
 func drive(ctx context.Context, cfg config, sc scenario, cl *gqlClient, users []*user, res result) result {
-	if cfg.Warmup > 0 {
-		fmt.Fprintf(cfg.Progress, "warmup %s, then measuring for %s\n", cfg.Warmup, cfg.Duration)
-	}
 	start := time.Now()
 	from := start.Add(cfg.Warmup)
+	if cfg.Timeline {
+		from = nextWholeSecond(from)
+	}
 	to := from.Add(cfg.Duration)
+	// The start of the window is said precisely: a fault run times its
+	// faults from it.
+	fmt.Fprintf(cfg.Progress, "warmup %s, then measuring for %s from %s\n", from.Sub(start).Round(time.Millisecond), cfg.Duration, from.Format(time.RFC3339Nano))
+	m := &meter{from: from, to: to, timeline: cfg.Timeline}
+	metered := *cl
+	metered.meter = m
+	cl = &metered
+	// The meter leaves out what was sent outside the window; every answer
+	// to a request sent inside it is recorded, so record's own end is past
+	// any request's timeout.
+	recordUntil := to.Add(cfg.Timeout + time.Minute)
 	var issued atomic.Int64
 	workers := make([]*worker, cfg.Concurrency)
 	var wg sync.WaitGroup
@@ -66,7 +84,7 @@ func drive(ctx context.Context, cfg config, sc scenario, cl *gqlClient, users []
 			tallies:  map[string]*tally{},
 			capacity: maxSamples / cfg.Concurrency,
 			from:     from,
-			to:       to,
+			to:       recordUntil,
 		}
 		if len(users) > 0 {
 			w.user = users[i%len(users)]
@@ -98,8 +116,102 @@ func drive(ctx context.Context, cfg config, sc scenario, cl *gqlClient, users []
 			perOp[op].merge(t)
 		}
 	}
+	for op, t := range perOp {
+		if t.requests == 0 {
+			delete(perOp, op) // only sent outside the window
+		}
+	}
 	res.fill(perOp, elapsed)
+	sent, answered := m.sent.Load(), m.answered.Load()
+	res.Delivery = &delivery{Sent: sent, Answered: answered, Lost: sent - answered}
+	if cfg.Timeline {
+		res.Timeline = timeline(perOp, from, elapsed)
+	}
 	return res
+}
+
+// timeline merges the tallies' seconds into one row per second of the
+// window that began at from and lasted elapsed, seconds without requests
+// included.
+func timeline(perOp map[string]*tally, from time.Time, elapsed time.Duration) []secondResult {
+	total := map[int]*secondTally{}
+	last := int(math.Ceil(elapsed.Seconds()))
+	for _, t := range perOp {
+		for n, s := range t.timeline {
+			if total[n] == nil {
+				total[n] = &secondTally{}
+			}
+			total[n].merge(s)
+			last = max(last, n)
+		}
+	}
+	rows := make([]secondResult, 0, last)
+	for n := 1; n <= last; n++ {
+		s := total[n]
+		if s == nil {
+			s = &secondTally{}
+		}
+		rows = append(rows, secondResult{
+			Second:           n - 1,
+			At:               from.Add(time.Duration(n-1) * time.Second).Format(time.TimeOnly),
+			Sent:             s.requests,
+			OK:               s.ok,
+			Unavailable:      s.unavailable,
+			Checks:           s.checks,
+			Other:            s.other,
+			Lost:             s.lost,
+			MaxMs:            ms(s.max),
+			UnavailableMaxMs: ms(s.maxUnavailable),
+		})
+	}
+	return rows
+}
+
+// verifyUsers asks me with every user's session from setup and signs
+// every user in once more, without retries: what it finds is the state
+// right after the window. It is a check after a fault that no session and
+// no user was lost.
+func verifyUsers(ctx context.Context, cfg config, cl *gqlClient, users []*user) *verifyResult {
+	v := &verifyResult{Users: len(users), Failures: map[string]int64{}}
+	plain := *cl
+	plain.meter = nil
+	var mu sync.Mutex
+	_ = forEach(ctx, len(users), setupConcurrency, func(ctx context.Context, i int) error {
+		u := users[i]
+		ep := cfg.URLs[i%len(cfg.URLs)].String()
+		me := plain.post(ctx, ep, bodyMe, u.cookie)
+		if email := emailOf(me.expect("me", "signed-out")); !me.failed() && email != u.email {
+			me.check = "another user"
+		}
+		login := plain.post(ctx, ep, u.loginBody, "")
+		login.expect("login", "null-login")
+		if !login.failed() && login.cookie == "" {
+			login.check = "no-cookie"
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if me.failed() {
+			v.Failures["me: "+me.describe()]++
+		} else {
+			v.Live++
+		}
+		if login.failed() {
+			v.Failures["login: "+login.describe()]++
+		} else {
+			v.SignIns++
+		}
+		return nil
+	})
+	return v
+}
+
+// emailOf reads the email of an object like {"email":"..."}.
+func emailOf(raw []byte) string {
+	var v struct {
+		Email string `json:"email"`
+	}
+	_ = json.Unmarshal(raw, &v)
+	return v.Email
 }
 
 // fill sets the totals and per-operation figures from perOp.

@@ -1,7 +1,8 @@
 // Command load drives a running sessiongql server with concurrent GraphQL
 // traffic over real HTTP keep-alive connections (and websockets for the ws
-// scenario) and reports throughput, latency percentiles, and errors by
-// HTTP status, GraphQL extensions.code and transport failure.
+// scenario) and reports throughput, latency percentiles, requests sent
+// without an answer, and errors by HTTP status, GraphQL extensions.code and
+// transport failure.
 //
 // It signs its own users up through the API, sends load only to loopback
 // addresses unless -allow-remote is given, and always stops by itself.
@@ -36,7 +37,7 @@ func main() {
 // run parses args, runs the load and prints the result to stdout; setup
 // progress goes to stderr.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, jsonOut, err := parseFlags(args, stderr)
+	cfg, out, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
 	}
@@ -49,12 +50,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if jsonOut {
+	if out.jsonFile != "" {
+		b, err := json.MarshalIndent(res, "", "  ")
+		if err != nil {
+			return fmt.Errorf("encode the result: %w", err)
+		}
+		if err := os.WriteFile(out.jsonFile, append(b, '\n'), 0o644); err != nil {
+			return fmt.Errorf("-json-file: %w", err)
+		}
+	}
+	if out.json {
 		enc := json.NewEncoder(stdout)
 		return enc.Encode(res)
 	}
 	printReport(stdout, res)
 	return nil
+}
+
+// output is where the result goes besides the report on stdout.
+type output struct {
+	json     bool   // stdout gets JSON instead of the report
+	jsonFile string // also written here as JSON
 }
 
 // urlList is a repeatable flag whose values may also be comma-separated.
@@ -63,12 +79,12 @@ type urlList []string
 func (u *urlList) String() string     { return strings.Join(*u, ",") }
 func (u *urlList) Set(s string) error { *u = append(*u, s); return nil }
 
-func parseFlags(args []string, stderr io.Writer) (config, bool, error) {
+func parseFlags(args []string, stderr io.Writer) (config, output, error) {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg config
 	var urls urlList
-	var jsonOut bool
+	var out output
 	fs.Var(&urls, "url", "server base `URL`, or its GraphQL endpoint; repeat or comma-separate to spread workers\nround-robin over several instances (a session made on one is used on all) (default http://127.0.0.1:8080)")
 	fs.IntVar(&cfg.Concurrency, "c", 32, "concurrent workers, each one keep-alive connection issuing requests back to back\n(ws: subscriptions)")
 	fs.DurationVar(&cfg.Duration, "d", 10*time.Second, "measured duration (at most 1h)")
@@ -82,15 +98,22 @@ func parseFlags(args []string, stderr io.Writer) (config, bool, error) {
 	fs.Int64Var(&cfg.MaxRequests, "max-requests", 0, "stop after about this many operations after warmup (ws: sessions ended); 0: only -d")
 	fs.IntVar(&cfg.Decks, "decks", 0, "decks per user created in setup for decks (default 20) and mixed (default 3)")
 	fs.IntVar(&cfg.Cards, "cards", 0, "cards per deck for decks (default 50) and mixed (default 20)")
-	fs.BoolVar(&jsonOut, "json", false, "print the result as one JSON object")
+	fs.BoolVar(&cfg.Timeline, "timeline", false, "also report the window second by second, by the second each request was sent:\n"+
+		"ok, SERVICE_UNAVAILABLE, failed checks, other failures, lost (no HTTP answer), slowest;\n"+
+		"the window then starts on a whole second of the clock (not for ws)")
+	fs.BoolVar(&cfg.Verify, "verify", false, "after the window, ask me with every user's session from setup and sign every\n"+
+		"user in again, once each, and report how many answered (not for ws or anon)")
+	fs.BoolVar(&out.json, "json", false, "print the result as one JSON object")
+	fs.StringVar(&out.jsonFile, "json-file", "", "also write the result as JSON to `path`")
 	fs.Usage = func() {
 		out := fs.Output()
 		fmt.Fprint(out, `Usage: load [flags]
 
 Drives a sessiongql server with concurrent GraphQL requests and reports
-requests/s, latency p50/p90/p99/max, non-2xx responses by status, GraphQL
-errors by extensions.code, transport errors by kind, and the result as JSON
-with -json. Setup registers its own users (load-<random>@example.com).
+requests/s, latency p50/p90/p99/max, requests sent, answered and lost (no HTTP
+answer), non-2xx responses by status, GraphQL errors by extensions.code,
+transport errors by kind, and the result as JSON with -json. Setup registers
+its own users (load-<random>@example.com).
 
   go run ./cmd/load -url http://127.0.0.1:8080 -c 32 -d 10s -scenario me
 
@@ -107,19 +130,19 @@ Flags:
 		printScenarios(out)
 	}
 	if err := fs.Parse(args[1:]); err != nil {
-		return cfg, false, err
+		return cfg, out, err
 	}
 	if fs.NArg() > 0 {
-		return cfg, false, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+		return cfg, out, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	if len(urls) == 0 {
 		urls = urlList{"http://127.0.0.1:8080"}
 	}
 	var err error
 	if cfg.URLs, err = parseURLs(urls); err != nil {
-		return cfg, false, err
+		return cfg, out, err
 	}
-	return cfg, jsonOut, nil
+	return cfg, out, nil
 }
 
 func printScenarios(w io.Writer) {

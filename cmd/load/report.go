@@ -20,7 +20,9 @@ type result struct {
 	MeasuredSeconds float64 `json:"measured_s"`
 	Interrupted     bool    `json:"interrupted,omitempty"`
 
-	Requests  int64          `json:"requests"` // completed inside the measured window
+	// Requests are those sent inside the measured window (HTTP scenarios)
+	// or that completed in it (ws), each counted once it came back.
+	Requests  int64          `json:"requests"`
 	OK        int64          `json:"ok"`
 	Failed    int64          `json:"failed"`
 	PerSecond float64        `json:"requests_per_s"`
@@ -31,8 +33,53 @@ type result struct {
 	Checks        map[string]int64 `json:"check_failures"`   // e.g. signed-out
 	Transport     map[string]int64 `json:"transport_errors"` // by kind
 
+	// Delivery compares the requests sent with those answered (HTTP
+	// scenarios only).
+	Delivery *delivery `json:"delivery,omitempty"`
+	// Timeline is the window second by second, with -timeline.
+	Timeline []secondResult `json:"timeline,omitempty"`
+	// Verify is what the users looked like after the window, with -verify.
+	Verify *verifyResult `json:"verify,omitempty"`
+
 	Ops map[string]opResult `json:"ops"` // per operation
 	WS  *wsResult           `json:"ws,omitempty"`
+}
+
+// delivery is whether every request sent got an HTTP answer.
+type delivery struct {
+	Sent     int64 `json:"sent"`     // counted as they went out, inside the measured window
+	Answered int64 `json:"answered"` // of those, how many came back with a complete HTTP response
+	// Lost is sent minus answered: transport errors (timeouts, resets,
+	// refused connections) and any request that never came back.
+	Lost int64 `json:"lost"`
+}
+
+// secondResult is one second of the measured window: the requests sent in
+// it, each under one kind of outcome.
+type secondResult struct {
+	Second      int     `json:"t_s"` // seconds from the start of the window
+	At          string  `json:"at"`  // the wall clock then, 15:04:05
+	Sent        int64   `json:"sent"`
+	OK          int64   `json:"ok"`
+	Unavailable int64   `json:"unavailable"`    // answered SERVICE_UNAVAILABLE
+	Checks      int64   `json:"check_failures"` // answered, but wrong (e.g. signed-out)
+	Other       int64   `json:"other"`          // any other failed answer
+	Lost        int64   `json:"lost"`           // no HTTP answer
+	MaxMs       float64 `json:"max_ms"`         // slowest request sent in this second
+	// UnavailableMaxMs is the slowest SERVICE_UNAVAILABLE answer: how long
+	// a client waited to learn that a store was down.
+	UnavailableMaxMs float64 `json:"unavailable_max_ms"`
+}
+
+// verifyResult is the state of the run's users after the window.
+type verifyResult struct {
+	Users int `json:"users"`
+	// Live counts users whose session from setup still answers me as
+	// themselves (same email).
+	Live int `json:"sessions_live"`
+	// SignIns counts users who could sign in with their password again.
+	SignIns  int              `json:"sign_ins"`
+	Failures map[string]int64 `json:"failures"` // "me: signed-out", "login: SERVICE_UNAVAILABLE", ...
 }
 
 // opResult is one operation's share of a run.
@@ -82,6 +129,9 @@ func printReport(w io.Writer, r result) {
 		label = "ending reqs"
 	}
 	fmt.Fprintf(w, "  %-12s %d in %.2fs = %.1f %s (ok %d, failed %d)\n", label, r.Requests, r.MeasuredSeconds, r.PerSecond, unit, r.OK, r.Failed)
+	if d := r.Delivery; d != nil {
+		fmt.Fprintf(w, "  %-12s sent %d, answered %d, lost %d (no HTTP answer)\n", "delivery", d.Sent, d.Answered, d.Lost)
+	}
 	fmt.Fprintf(w, "  %-12s %s\n", "latency", latencyText(r.Latency))
 	if len(r.Ops) > 1 {
 		for _, op := range sortedKeys(r.Ops) {
@@ -100,6 +150,24 @@ func printReport(w io.Writer, r result) {
 		fmt.Fprintf(w, "  %-12s complete %d, closed 4403 %d, unexpected %s\n", "after event", ws.Completes, ws.Closed4403, countsText(ws.Unexpected))
 		fmt.Fprintf(w, "  %-12s %s (from the ending response; %d came before it)\n", "event delay", latencyText(ws.Latency), ws.BeforeResponse)
 		fmt.Fprintf(w, "  %-12s %s (from sending the ending request)\n", "", latencyText(ws.FromRequest))
+	}
+	if v := r.Verify; v != nil {
+		fmt.Fprintf(w, "  %-12s %d/%d sessions answer me as their user, %d/%d users sign in; failures %s\n",
+			"after", v.Live, v.Users, v.SignIns, v.Users, countsText(v.Failures))
+	}
+	if len(r.Timeline) > 0 {
+		printTimeline(w, r.Timeline)
+	}
+}
+
+// printTimeline writes the window second by second.
+func printTimeline(w io.Writer, tl []secondResult) {
+	fmt.Fprintln(w, "  timeline     by the second a request was sent")
+	fmt.Fprintf(w, "    %5s  %-8s  %7s  %7s  %7s  %7s  %7s  %7s  %9s  %11s\n",
+		"t", "at", "sent", "ok", "unavail", "checks", "other", "lost", "max ms", "unavail max")
+	for _, s := range tl {
+		fmt.Fprintf(w, "    %4ds  %-8s  %7d  %7d  %7d  %7d  %7d  %7d  %9.1f  %11.1f\n",
+			s.Second, s.At, s.Sent, s.OK, s.Unavailable, s.Checks, s.Other, s.Lost, s.MaxMs, s.UnavailableMaxMs)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,7 +46,10 @@ type scenario struct {
 	users bool   // setup registers users
 	decks int    // default decks per user that setup creates (0: none)
 	cards int    // default cards per deck
-	step  func(ctx context.Context, w *worker)
+	// deckOwners is how many users, the first ones, setup gives decks to
+	// (0: every user); the workers of the others read an owner's decks.
+	deckOwners int
+	step       func(ctx context.Context, w *worker)
 }
 
 // scenarios in the order -scenario list shows them.
@@ -57,8 +61,10 @@ var scenarios = []scenario{
 		step: stepMe},
 	{name: "sessions", users: true, doc: "{ sessions { id current } } signed in: the user's session index.",
 		step: stepSessions},
-	{name: "decks", users: true, decks: 20, cards: 50, doc: "{ decks { id title cardCount dueCount cards(first: 10) { ... } } } signed in;\n" +
-		"setup first creates -decks decks (20) of -cards cards (50) for every user.",
+	{name: "decks", users: true, decks: 20, cards: 50, deckOwners: 1, doc: "{ decks { id title cardCount dueCount cards(first: 10) { ... } } } as one user:\n" +
+		"setup gives the first user -decks decks (20) of -cards cards (50) and every worker sends\n" +
+		"that user's cookie (the other -users only sign up; -users 1 skips them). One owner keeps the\n" +
+		"cards collection to one user's size: FerretDB scans it whole (docs/decks-load.md).",
 		step: stepDecks},
 	{name: "login", users: true, doc: "login mutations with the right password for the pre-created users, no cookie sent;\n" +
 		"each returns a fresh session cookie. Reports logins/s (bound by BCRYPT_COST).",
@@ -99,14 +105,18 @@ type worker struct {
 	endpoint string
 	user     *user // nil when the scenario has no users
 	users    []*user
+	reader   *user // whose decks stepDecks reads; see deckReader
 	tallies  map[string]*tally
 	capacity int
-	from, to time.Time // the measured window: requests that complete in it count
+	// from and to bound when record accepts an answer: from is the start
+	// of the measured window, to is past any request's timeout after its
+	// end. Which requests count is decided by send time (meter).
+	from, to time.Time
 	logins   int
 }
 
-// record counts o under op when it completed inside the measured window;
-// a request cut short by an interrupt is not counted.
+// record counts o under op (the meter has already marked a request sent
+// outside the window); a request cut short by an interrupt is not counted.
 func (w *worker) record(ctx context.Context, op string, o outcome) {
 	if o.done.Before(w.from) || o.done.After(w.to) || (ctx.Err() != nil && o.transport == "canceled") {
 		return
@@ -132,8 +142,19 @@ func stepAnon(ctx context.Context, w *worker) {
 	w.call(ctx, "anon", bodyAnon, "", "__typename", "no-data")
 }
 
+// stepMe also checks that the answer is this worker's user: a session
+// mixed up with another user's is a wrong answer ("wrong-user").
 func stepMe(ctx context.Context, w *worker) {
-	w.call(ctx, "me", bodyMe, w.user.cookie, "me", "signed-out")
+	o := w.client.post(ctx, w.endpoint, bodyMe, w.user.cookie)
+	if v := o.expect("me", "signed-out"); !o.failed() && o.check == "" {
+		var me struct {
+			Email string `json:"email"`
+		}
+		if json.Unmarshal(v, &me) != nil || !strings.EqualFold(me.Email, w.user.email) {
+			o.check = "wrong-user"
+		}
+	}
+	w.record(ctx, "me", o)
 }
 
 func stepSessions(ctx context.Context, w *worker) {
@@ -141,7 +162,38 @@ func stepSessions(ctx context.Context, w *worker) {
 }
 
 func stepDecks(ctx context.Context, w *worker) {
-	w.call(ctx, "decks", bodyDecks, w.user.cookie, "decks", "signed-out")
+	w.call(ctx, "decks", bodyDecks, w.deckReader().cookie, "decks", "signed-out")
+}
+
+// deckReader returns the user whose decks w reads: its own user if setup
+// gave it decks, else one of the users setup did give decks to, by worker
+// id (the decks scenario gives them to the first user only).
+func (w *worker) deckReader() *user {
+	if w.reader == nil {
+		w.reader = w.user
+		if owners := withDecks(w.users); len(w.user.decks) == 0 && len(owners) > 0 {
+			w.reader = owners[w.id%len(owners)]
+		}
+	}
+	return w.reader
+}
+
+// withDecks returns the leading users that setup gave decks to.
+func withDecks(users []*user) []*user {
+	if n := slices.IndexFunc(users, func(u *user) bool { return len(u.decks) == 0 }); n >= 0 {
+		return users[:n]
+	}
+	return users
+}
+
+// deckOwnersIn returns the users that setup gives decks to in cfg's
+// scenario: the first sc.deckOwners, or all of them.
+func deckOwnersIn(cfg config, users []*user) []*user {
+	sc, _ := scenarioByName(cfg.Scenario)
+	if sc.deckOwners > 0 {
+		return users[:min(sc.deckOwners, len(users))]
+	}
+	return users
 }
 
 // stepLogin signs in the workers' users in turn, without a cookie, like a
@@ -240,8 +292,10 @@ func registerUsers(ctx context.Context, cfg config, cl *gqlClient) ([]*user, err
 	return users, nil
 }
 
-// createDecks gives every user cfg.Decks decks of cfg.Cards cards.
+// createDecks gives cfg.Decks decks of cfg.Cards cards to every user, or
+// to the first ones in a scenario with deckOwners.
 func createDecks(ctx context.Context, cfg config, cl *gqlClient, users []*user) error {
+	users = deckOwnersIn(cfg, users)
 	var decks, cards atomic.Int64
 	totalDecks := len(users) * cfg.Decks
 	stop := every(cfg.Progress, func() string {
