@@ -100,7 +100,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, _ io.Write
 		Sockets:        sockets,
 	})
 
-	handler := NewServer(logger, cfg, sessions, gql, stores)
+	handler := NewServer(stderr, cfg, sessions, gql, stores)
 	return serve(ctx, logger, cfg, handler, sockets)
 }
 
