@@ -81,10 +81,11 @@ func NewManager(rdb redis.UniversalClient, opts Options) *Manager {
 	return &Manager{rdb: rdb, opts: opts}
 }
 
-// pruneLua drops the hash's expired or unreadable sessions and fills
-// live (field → created ms) with the rest. It expects k (the key), now,
-// idle and life (ms) as locals; vals gets the live sessions' values. The layout it reads is encodeSession's.
-// (No struct library: the embedded dev Redis, miniredis, lacks it.)
+// pruneLua drops the hash's expired or unreadable sessions and fills live
+// (field → created ms) and vals (field → value) with the rest. It expects
+// k (the key), now, idle and life (ms) as locals, and reads the times at
+// encodeSession's fixed offsets by hand: the embedded dev Redis
+// (miniredis) has no struct library.
 const pruneLua = `
 local function ms(v, i)
   local n = 0

@@ -124,7 +124,7 @@ func SignIn(ctx context.Context, userID string, p Profile) error {
 		LastSeen:    now,
 		UserAgent:   truncateUTF8(st.r.UserAgent(), maxUserAgent),
 		IP:          m.opts.ClientIP(st.r),
-		HasProfile:  true,
+		HasProfile:  p.Email != "", // an empty profile is read from the database instead
 		Email:       p.Email,
 		Name:        p.Name,
 		UserCreated: p.CreatedAt.UnixMilli(),
