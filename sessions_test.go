@@ -313,8 +313,8 @@ func TestSessionIndexStaysBoundedWithManyStaleEntries(t *testing.T) {
 	if list := ts.sessions(t, c); len(list) != 1 {
 		t.Fatalf("sessions = %d entries, want the 1 live one", len(list))
 	}
-	if n := rdb.HLen(ctx, keys[0]).Val(); n != 2 {
-		t.Fatalf("user hash holds %d fields after listing, want 2 (the live session and the profile)", n)
+	if n := rdb.HLen(ctx, keys[0]).Val(); n != 3 {
+		t.Fatalf("user hash holds %d fields after listing, want 3 (the live session, the profile and the email)", n)
 	}
 	if ttl := rdb.PTTL(ctx, keys[0]).Val(); ttl <= 0 {
 		t.Fatalf("user hash TTL %v", ttl)

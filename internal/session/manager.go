@@ -96,7 +96,7 @@ local live, vals = {}, {}
 local all = redis.call('HGETALL', k)
 for i = 1, #all, 2 do
   local f, v = all[i], all[i + 1]
-  if f ~= 'p' then
+  if f ~= 'p' and f ~= 'e' then
     local ok, c, s = false, 0, 0
     if #v >= 13 and string.byte(v, 1) == 1 then
       c, s = ms(v, 2), ms(v, 8)
@@ -110,8 +110,9 @@ end
 // dropIfEmptyLua deletes the hash once no session is left in it (only the
 // profile, or nothing).
 const dropIfEmptyLua = `
-local n = redis.call('HLEN', k)
-if n == 0 or (n == 1 and redis.call('HEXISTS', k, 'p') == 1) then redis.call('DEL', k) end
+if redis.call('HLEN', k) - redis.call('HEXISTS', k, 'p') - redis.call('HEXISTS', k, 'e') <= 0 then
+  redis.call('DEL', k)
+end
 `
 
 // Lua scripts: each reads and changes one user hash (one hash slot), so
@@ -120,7 +121,7 @@ var (
 	// KEYS: user hash. ARGV: field, session value, ttl ms, now ms, idle ms,
 	// lifetime ms, max sessions per user, mode ("NX" create, "XX" extend),
 	// profile value (create only), the encoded user id (to count this
-	// user's sessions).
+	// user's sessions), email (create only).
 	//
 	// A create also drops expired sessions and, beyond the maximum, the
 	// user's oldest. An extension rewrites only the session's own value:
@@ -134,7 +135,7 @@ if ARGV[8] == 'XX' then
   redis.call('HSET', k, ARGV[1], ARGV[2])
 else
   if redis.call('HSETNX', k, ARGV[1], ARGV[2]) == 0 then return 0 end
-  redis.call('HSET', k, 'p', ARGV[9])
+  redis.call('HSET', k, 'p', ARGV[9], 'e', ARGV[11])
 ` + pruneLua + `
   local mine = {}
   local uid = ARGV[10]
@@ -178,7 +179,7 @@ func unavailable(op string, err error) error {
 func (m *Manager) load(ctx context.Context, tok parsedToken) (*record, error) {
 	ctx, cancel := m.storeCtx(ctx)
 	defer cancel()
-	vals, err := m.rdb.HMGet(ctx, userKey(tok.tag), tok.storageID, profileField).Result()
+	vals, err := m.rdb.HMGet(ctx, userKey(tok.tag), tok.storageID, profileField, emailField).Result()
 	if err != nil {
 		return nil, unavailable("load session", err)
 	}
@@ -191,9 +192,9 @@ func (m *Manager) load(ctx context.Context, tok parsedToken) (*record, error) {
 		// Corrupt, or ended: anonymous, as for any unknown token.
 		return nil, nil
 	}
-	if pv, ok := vals[1].(string); ok {
-		rec.applyProfile([]byte(pv))
-	}
+	pv, _ := vals[1].(string)
+	ev, _ := vals[2].(string)
+	rec.applyProfile([]byte(pv), []byte(ev))
 	return rec, nil
 }
 
@@ -215,9 +216,9 @@ func (m *Manager) write(ctx context.Context, storageID string, rec *record, mode
 	if err != nil {
 		return false, err
 	}
-	var profile []byte
+	var profile, email []byte
 	if mode == "NX" {
-		profile = rec.encodeProfile()
+		profile, email = rec.encodeProfile()
 	}
 	now := m.opts.Now()
 	ttl := m.expiresAt(rec).Sub(now)
@@ -228,7 +229,7 @@ func (m *Manager) write(ctx context.Context, storageID string, rec *record, mode
 	defer cancel()
 	n, err := saveScript.Run(ctx, m.rdb, []string{userKey(tagOf(rec.UserID))},
 		storageID, val, ttl.Milliseconds(), now.UnixMilli(), m.opts.IdleTimeout.Milliseconds(),
-		m.opts.Lifetime.Milliseconds(), m.opts.MaxPerUser, mode, profile, appendUserID(nil, rec.UserID),
+		m.opts.Lifetime.Milliseconds(), m.opts.MaxPerUser, mode, profile, appendUserID(nil, rec.UserID), email,
 	).Int()
 	if err != nil {
 		return false, unavailable("save session", err)

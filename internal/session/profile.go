@@ -40,10 +40,10 @@ func User(ctx context.Context) (id string, p Profile, ok bool, err error) {
 }
 
 // refreshScript replaces the user's profile in their hash, if they have
-// a session. KEYS: user hash. ARGV: profile value.
+// a session. KEYS: user hash. ARGV: profile value, email.
 var refreshScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'p', ARGV[1])
+redis.call('HSET', KEYS[1], 'p', ARGV[1], 'e', ARGV[2])
 return 1`)
 
 // RefreshProfile writes the user's new profile where all their sessions
@@ -58,7 +58,8 @@ func RefreshProfile(ctx context.Context, userID string, p Profile) error {
 	updated := record{UserID: userID, HasProfile: true, Email: p.Email, Name: p.Name, UserCreated: p.CreatedAt.UnixMilli()}
 	rctx, cancel := m.storeCtx(ctx)
 	defer cancel()
-	if err := refreshScript.Run(rctx, m.rdb, []string{userKey(tagOf(userID))}, updated.encodeProfile()).Err(); err != nil {
+	profile, email := updated.encodeProfile()
+	if err := refreshScript.Run(rctx, m.rdb, []string{userKey(tagOf(userID))}, profile, email).Err(); err != nil {
 		return unavailable("refresh profile", err)
 	}
 	// This request's own copy, for fields resolved after the change.

@@ -11,10 +11,10 @@ import (
 	"unicode/utf8"
 )
 
-// record is one session as the server uses it. In Redis it is two values
-// of the user's hash (userKey): the session's own (encodeSession) under its
+// record is one session as the server uses it. In Redis it is values of
+// the user's hash (userKey): the session's own (encodeSession) under its
 // storage id, and the user's profile (encodeProfile), kept once per user
-// under profileField and read together with the session.
+// under profileField and emailField and read together with the session.
 type record struct {
 	UserID    string
 	Created   int64 // unix milliseconds
@@ -31,29 +31,34 @@ type record struct {
 	UserCreated int64 // unix milliseconds
 }
 
-// profileField is the user hash's field holding the profile. Storage ids
-// are storageIDLen bytes, so it never clashes with one.
-const profileField = "p"
+// profileField and emailField are the user hash's fields holding the
+// profile; they are always written together, in one command. Storage ids
+// are storageIDLen bytes, so they never clash with one.
+const (
+	profileField = "p"
+	emailField   = "e"
+)
 
 // The binary layouts are small because every live session pays for them in
 // Redis memory, and because Redis keeps a hash whose values are all at most
 // 64 bytes (hash-max-listpack-value) in a compact listpack: a typical
-// session value is about 40 bytes and a profile under 64.
+// session value is about 40 bytes, and the email is kept apart from the
+// rest of the profile so that each stays under 64 for names up to 44 bytes
+// and emails up to 64.
 //
 // Session value:
 //
 //	version (1) | created ms (6) | last seen ms (6) | user id | IP | user agent
 //
-// Profile value:
+// Profile value (the email is the email field's value, as it is):
 //
-//	version (1) | user id | user created ms (6) | email length (1) | email | name
+//	version (1) | user id | user created ms (6) | name
 //
 // The created and last-seen times sit at fixed offsets because the Lua
 // scripts read them to drop expired sessions (sessionScripts).
 const (
 	recordVersion  = 1
 	sessionHeadLen = 13
-	maxEmailBytes  = 255
 )
 
 // Encodings of the user id: a MongoDB ObjectID in hex (24 lowercase hex
@@ -197,34 +202,27 @@ func decodeSession(v []byte) (*record, error) {
 	return r, nil
 }
 
-// encodeProfile returns the user's profile value.
-func (r *record) encodeProfile() []byte {
-	email := truncateUTF8(r.Email, maxEmailBytes)
-	b := make([]byte, 0, 32+len(email)+len(r.Name))
+// encodeProfile returns the user's profile and email values.
+func (r *record) encodeProfile() (profile, email []byte) {
+	b := make([]byte, 0, 20+len(r.Name))
 	b = append(b, recordVersion)
 	b = appendUserID(b, r.UserID)
 	b = appendMillis(b, r.UserCreated)
-	b = append(append(b, byte(len(email))), email...)
-	return append(b, r.Name...)
+	return append(b, r.Name...), []byte(r.Email)
 }
 
-// applyProfile fills r's profile from a profile value when it is the
-// profile of r's user; otherwise r has none.
-func (r *record) applyProfile(v []byte) {
+// applyProfile fills r's profile from the profile and email values when
+// they are the profile of r's user; otherwise r has none.
+func (r *record) applyProfile(profile, email []byte) {
 	r.HasProfile = false
-	if len(v) < 1 || v[0] != recordVersion {
+	if len(profile) < 1 || profile[0] != recordVersion || len(email) == 0 {
 		return
 	}
-	id, rest, err := readUserID(v[1:])
-	if err != nil || id != r.UserID || len(rest) < 7 {
+	id, rest, err := readUserID(profile[1:])
+	if err != nil || id != r.UserID || len(rest) < 6 {
 		return
 	}
-	created := readMillis(rest[:6])
-	n := int(rest[6])
-	if len(rest) < 7+n || n == 0 {
-		return
-	}
-	r.HasProfile, r.UserCreated, r.Email, r.Name = true, created, string(rest[7:7+n]), string(rest[7+n:])
+	r.HasProfile, r.UserCreated, r.Email, r.Name = true, readMillis(rest[:6]), string(email), string(rest[6:])
 }
 
 func (r *record) createdAt() time.Time  { return time.UnixMilli(r.Created) }

@@ -101,23 +101,24 @@ func TestDecodeSessionRefusesMalformedValues(t *testing.T) {
 
 func TestProfileAppliesOnlyToItsUser(t *testing.T) {
 	owner := record{UserID: "65f0c0ffee0123456789abcd", Email: "ada@example.com", Name: "Ada Lovelace", UserCreated: 1763900000123}
-	v := owner.encodeProfile()
+	p, e := owner.encodeProfile()
 	tests := []struct {
-		name   string
-		userID string
-		value  []byte
-		want   bool
+		name           string
+		userID         string
+		profile, email []byte
+		want           bool
 	}{
-		{"its user", owner.UserID, v, true},
-		{"another user sharing the hash", "65f0c0ffee0123456789abce", v, false},
-		{"no profile", owner.UserID, nil, false},
-		{"unknown version", owner.UserID, append([]byte{9}, v[1:]...), false},
-		{"cut short", owner.UserID, v[:20], false},
+		{"its user", owner.UserID, p, e, true},
+		{"another user sharing the hash", "65f0c0ffee0123456789abce", p, e, false},
+		{"no profile", owner.UserID, nil, nil, false},
+		{"no email", owner.UserID, p, nil, false},
+		{"unknown version", owner.UserID, append([]byte{9}, p[1:]...), e, false},
+		{"cut short", owner.UserID, p[:16], e, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := record{UserID: tt.userID, HasProfile: true, Email: "stale@example.com"}
-			r.applyProfile(tt.value)
+			r.applyProfile(tt.profile, tt.email)
 			if r.HasProfile != tt.want {
 				t.Fatalf("HasProfile = %v, want %v", r.HasProfile, tt.want)
 			}
@@ -125,5 +126,21 @@ func TestProfileAppliesOnlyToItsUser(t *testing.T) {
 				t.Fatalf("profile = %+v, want %+v", r, owner)
 			}
 		})
+	}
+}
+
+func TestProfileValuesOfUsualUsersStaySmall(t *testing.T) {
+	// Redis keeps the user's hash as a listpack while every value is at
+	// most 64 bytes: a 44-byte name and a 64-byte email fit.
+	r := record{UserID: "65f0c0ffee0123456789abcd", UserCreated: 1763900000123,
+		Name:  "Augusta Ada King, Countess of Lovelace (nee)",
+		Email: "augusta.ada.king.countess.of.lovelace@analytical-engines.example",
+	}
+	if len(r.Name) != 44 || len(r.Email) != 64 {
+		t.Fatalf("fixture: name %d, email %d bytes", len(r.Name), len(r.Email))
+	}
+	p, e := r.encodeProfile()
+	if len(p) > 64 || len(e) > 64 {
+		t.Fatalf("profile %d bytes, email %d bytes; want at most 64 each", len(p), len(e))
 	}
 }

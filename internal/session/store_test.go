@@ -139,7 +139,7 @@ func TestExpiredSessionsArePrunedAtTheNextSignIn(t *testing.T) {
 	if len(keys) != 1 {
 		t.Fatalf("user hashes %v", keys)
 	}
-	if n := f.rdb.HLen(context.Background(), keys[0]).Val(); n != 2 {
-		t.Fatalf("user hash has %d fields, want the new session and the profile", n)
+	if n := f.rdb.HLen(context.Background(), keys[0]).Val(); n != 3 {
+		t.Fatalf("user hash has %d fields, want the new session, the profile and the email", n)
 	}
 }

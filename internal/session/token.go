@@ -78,7 +78,7 @@ func publicID(storageID string) string {
 
 // userKey names the Redis hash holding the sessions of the users whose
 // slot tag is tag (one user, but for a 48-bit collision). Its fields are
-// storage ids and profileField.
+// storage ids, profileField and emailField.
 func userKey(tag string) string { return "s:{" + tag + "}" }
 
 func tagOf(userID string) string { return b64.EncodeToString(slotTag(userID)) }
