@@ -355,3 +355,40 @@ func TestHostileQueriesAreRefusedCheaply(t *testing.T) {
 		t.Logf("%s refused in %v (%s)", name, time.Since(start), r.code())
 	}
 }
+
+// GraphQL requests skip the mux; everything else still goes through it.
+func TestRoutesOtherThanGraphQLGoThroughTheMux(t *testing.T) {
+	ts := startServer(t, nil)
+	tests := []struct {
+		method, path string
+		status       int
+		allow        string // the Allow header a 405 must carry
+	}{
+		{http.MethodPut, "/graphql", http.StatusMethodNotAllowed, "GET, HEAD, POST"},
+		{http.MethodDelete, "/graphql", http.StatusMethodNotAllowed, "GET, HEAD, POST"},
+		{http.MethodPost, "/graphql/", http.StatusNotFound, ""},
+		{http.MethodPost, "/GRAPHQL", http.StatusNotFound, ""},
+		{http.MethodHead, "/graphql", http.StatusBadRequest, ""}, // the GraphQL handler: no query
+		{http.MethodGet, "/healthz", http.StatusOK, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			req, _ := http.NewRequest(tt.method, ts.URL+tt.path, strings.NewReader(`{"query":"{ __typename }"}`))
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tt.status)
+			}
+			if got := resp.Header.Get("Allow"); tt.allow != "" && got != tt.allow {
+				t.Fatalf("Allow %q, want %q", got, tt.allow)
+			}
+			if resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+				t.Fatal("security headers missing")
+			}
+		})
+	}
+}
