@@ -10,7 +10,7 @@ func TestMeIsAnsweredFromTheSessionAndAnonymousTouchesNoStore(t *testing.T) {
 	u, _ := ts.register(t, c)
 	rdb := redisClient(t, ts)
 
-	before := mongoCommands(t, ts)
+	before, redisBeforeMe := mongoCommands(t, ts), rdb.dataCommands(t)
 	for range 5 {
 		if me := ts.me(t, c); me == nil || me.ID != u.ID || me.Email != u.Email || me.Name != u.Name || me.CreatedAt != u.CreatedAt {
 			t.Fatalf("me = %+v, want %+v", me, u)
@@ -18,6 +18,11 @@ func TestMeIsAnsweredFromTheSessionAndAnonymousTouchesNoStore(t *testing.T) {
 	}
 	if used := mongoCommands(t, ts) - before; used != 0 {
 		t.Fatalf("5 me requests sent %d MongoDB commands, want 0", used)
+	}
+	// One Redis round trip each (the session and profile in one HMGET), no
+	// write: the rolling extension is not due yet.
+	if used := rdb.dataCommands(t) - redisBeforeMe; used != 5 {
+		t.Fatalf("5 me requests ran %d Redis commands, want 5", used)
 	}
 
 	redisBefore := rdb.dataCommands(t)

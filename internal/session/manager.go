@@ -81,28 +81,27 @@ func NewManager(rdb redis.UniversalClient, opts Options) *Manager {
 	return &Manager{rdb: rdb, opts: opts}
 }
 
-// pruneLua drops the hash's expired or unreadable sessions and fills live
-// (field → created ms) and vals (field → value) with the rest. It expects
-// k (the key), now, idle and life (ms) as locals, and reads the times at
-// encodeSession's fixed offsets by hand: the embedded dev Redis
-// (miniredis) has no struct library.
+// pruneLua drops the hash's expired or unreadable sessions and fills vals
+// (field → value) with the rest. It expects k (the key), now, idle and
+// life (ms) as locals, and reads the times at encodeSession's fixed offsets
+// with ms, by hand: the embedded dev Redis (miniredis) has no struct
+// library.
 const pruneLua = `
 local function ms(v, i)
   local n = 0
   for j = i, i + 5 do n = n * 256 + string.byte(v, j) end
   return n
 end
-local live, vals = {}, {}
+local vals = {}
 local all = redis.call('HGETALL', k)
 for i = 1, #all, 2 do
   local f, v = all[i], all[i + 1]
   if f ~= 'p' and f ~= 'e' then
-    local ok, c, s = false, 0, 0
+    local ok = false
     if #v >= 13 and string.byte(v, 1) == 1 then
-      c, s = ms(v, 2), ms(v, 8)
-      ok = math.min(s + idle, c + life) > now
+      ok = math.min(ms(v, 8) + idle, ms(v, 2) + life) > now
     end
-    if ok then live[f], vals[f] = c, v else redis.call('HDEL', k, f) end
+    if ok then vals[f] = v else redis.call('HDEL', k, f) end
   end
 end
 `
@@ -139,9 +138,9 @@ else
 ` + pruneLua + `
   local mine = {}
   local uid = ARGV[10]
-  for f, c in pairs(live) do
-    if string.sub(vals[f], 14, 13 + #uid) == uid then
-      table.insert(mine, {c, f})
+  for f, v in pairs(vals) do
+    if string.sub(v, 14, 13 + #uid) == uid then
+      table.insert(mine, {ms(v, 2), f})
     end
   end
   local max = tonumber(ARGV[7])
