@@ -233,16 +233,44 @@ func TestHealthAndReadiness(t *testing.T) {
 
 func TestOversizedBodyIsRefused(t *testing.T) {
 	ts := startServer(t, nil)
-	big := `{"query":"{ __typename }","variables":{"x":"` + strings.Repeat("a", 2<<20) + `"}}`
-	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/graphql", strings.NewReader(big))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	body := func(n int) string {
+		return `{"query":"{ __typename }","variables":{"x":"` + strings.Repeat("a", n) + `"}}`
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusRequestEntityTooLarge {
-		t.Fatalf("2 MiB body: status %d, want 413", resp.StatusCode)
+	tests := []struct {
+		name    string
+		body    string
+		chunked bool // no Content-Length: the server learns the size by reading
+		want    int
+	}{
+		{"2 MiB with its length declared", body(2 << 20), false, http.StatusRequestEntityTooLarge},
+		{"2 MiB chunked", body(2 << 20), true, http.StatusRequestEntityTooLarge},
+		{"just under 1 MiB declared", body(1<<20 - 100), false, http.StatusOK},
+		{"just under 1 MiB chunked", body(1<<20 - 100), true, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var r io.Reader = strings.NewReader(tt.body)
+			if tt.chunked {
+				r = io.MultiReader(r) // hides the length from net/http
+			}
+			req, _ := http.NewRequest(http.MethodPost, ts.URL+"/graphql", r)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.want, got)
+			}
+			if tt.want == http.StatusOK && !strings.Contains(string(got), `"__typename":"Query"`) {
+				t.Fatalf("body %s, want the query answered", got)
+			}
+			if tt.want != http.StatusOK && !strings.Contains(string(got), `"BAD_USER_INPUT"`) {
+				t.Fatalf("body %s, want BAD_USER_INPUT", got)
+			}
+		})
 	}
 }
 

@@ -90,16 +90,28 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// limitBody reads a POST body up front, refusing one over limit with 413
-// (the GraphQL library would answer 200 with a vague error) and bounding
-// how long a slow client may take to send it.
+// limitBody refuses a POST body over limit with 413 (the GraphQL library
+// would answer 200 with a vague error) and bounds how long a slow client may
+// take to send it.
 func limitBody(next http.Handler, limit int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			next.ServeHTTP(w, r)
 			return
 		}
+		if r.ContentLength > limit {
+			writeJSONError(w, http.StatusRequestEntityTooLarge, "The request body is larger than 1 MiB.", "BAD_USER_INPUT")
+			return
+		}
 		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(30 * time.Second))
+		if r.ContentLength >= 0 {
+			// net/http never reads past a declared length, so the body is
+			// within the limit already: no copy.
+			next.ServeHTTP(w, r)
+			return
+		}
+		// A chunked body's length is known only once read: read it here, so
+		// that one over the limit is a 413 too.
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 		if err != nil {
 			var tooBig *http.MaxBytesError

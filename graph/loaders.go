@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"net/http"
 	"sync"
 	"time"
 
@@ -18,8 +17,8 @@ import (
 // loaders batch what the deck fields need per request, so that
 // `decks { cardCount dueCount cards { … } }` costs a fixed number of
 // MongoDB round trips however many decks there are (no N+1). They are built
-// on first use in a request and cached for that request only; every fetch
-// is scoped to the request's signed-in user.
+// on first use in an operation and cached for that operation only; every
+// fetch is scoped to the request's signed-in user.
 type loaders struct {
 	cardCount *dataloadgen.Loader[string, int]
 	dueCount  *dataloadgen.Loader[string, int]
@@ -35,8 +34,8 @@ type pageKey struct {
 
 type loadersKey struct{}
 
-// lazyLoaders is put in each request's context; the loaders themselves are
-// made only by requests that resolve deck fields.
+// lazyLoaders is put in each operation's context; the loaders themselves
+// are made only by operations that resolve deck fields.
 type lazyLoaders struct {
 	once  sync.Once
 	decks *store.Decks
@@ -44,11 +43,25 @@ type lazyLoaders struct {
 	l     *loaders
 }
 
-func withLoaders(decks *store.Decks, now func() time.Time, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), loadersKey{}, &lazyLoaders{decks: decks, now: now})
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
+// batchLoaders gives every operation its own lazily made loaders. Scoping
+// them to the operation (not the HTTP request) keeps a websocket's
+// operations from sharing a cache, and costs an anonymous request nothing
+// but one context value.
+type batchLoaders struct {
+	decks *store.Decks
+	now   func() time.Time
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationInterceptor
+} = batchLoaders{}
+
+func (batchLoaders) ExtensionName() string                   { return "BatchLoaders" }
+func (batchLoaders) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (b batchLoaders) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	return next(context.WithValue(ctx, loadersKey{}, &lazyLoaders{decks: b.decks, now: b.now}))
 }
 
 func loadersFrom(ctx context.Context) *loaders {

@@ -8,11 +8,12 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// OperationObserver records each GraphQL operation: op is
-// "<type>:<first root field>" (bounded by the schema, never the
-// client-chosen operation name), outcome is "ok" or the first error's code.
+// OperationObserver records each GraphQL operation: kind is the operation
+// type ("invalid" when it has none) and field its first root field, both
+// bounded by the schema (never the client-chosen operation name); outcome
+// is "ok" or the first error's code.
 type OperationObserver interface {
-	Operation(op, outcome string, d time.Duration)
+	Operation(kind, field, outcome string, d time.Duration)
 }
 
 // Observe is a gqlgen extension reporting every response to o.
@@ -35,15 +36,15 @@ func (o Observe) InterceptResponse(ctx context.Context, next graphql.ResponseHan
 	if resp == nil {
 		return nil
 	}
-	op, start := "invalid", time.Now()
+	kind, field, start := "invalid", "", time.Now()
 	if graphql.HasOperationContext(ctx) {
 		oc := graphql.GetOperationContext(ctx)
 		start = oc.Stats.OperationStart
 		if oc.Operation != nil {
-			op = string(oc.Operation.Operation) + ":"
+			kind = string(oc.Operation.Operation)
 			for _, sel := range oc.Operation.SelectionSet {
 				if f, ok := sel.(*ast.Field); ok {
-					op += f.Name
+					field = f.Name
 					break
 				}
 			}
@@ -56,6 +57,6 @@ func (o Observe) InterceptResponse(ctx context.Context, next graphql.ResponseHan
 			outcome = "error"
 		}
 	}
-	o.Observer.Operation(op, outcome, time.Since(start))
+	o.Observer.Operation(kind, field, outcome, time.Since(start))
 	return resp
 }

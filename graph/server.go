@@ -59,6 +59,7 @@ func NewServer(r *Resolver, opts ServerOptions) http.Handler {
 	srv.Use(SubscriptionAuth{})
 	srv.Use(DepthLimit{Max: opts.MaxDepth})
 	srv.Use(extension.FixedComplexityLimit(opts.MaxComplexity))
+	srv.Use(batchLoaders{decks: r.Decks, now: time.Now})
 
 	for _, ext := range opts.Extensions {
 		srv.Use(ext)
@@ -70,7 +71,7 @@ func NewServer(r *Resolver, opts ServerOptions) http.Handler {
 	if sockets == nil {
 		sockets = &Sockets{}
 	}
-	return withLoaders(r.Decks, time.Now, sockets.track(srv))
+	return sockets.track(srv)
 }
 
 // maxQueryTokens is the largest query the parser reads.

@@ -32,8 +32,11 @@ func needsPreflightHeader(r *http.Request) bool {
 		return !strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 	case http.MethodPost:
 		ct := r.Header.Get("Content-Type")
-		if ct == "" {
+		switch ct {
+		case "":
 			return true
+		case "application/json": // nearly every request: no parsing
+			return false
 		}
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil {

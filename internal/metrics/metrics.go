@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,6 +29,22 @@ type Metrics struct {
 	subscriptions prometheus.Gauge
 	storeErrors   *prometheus.CounterVec
 	mongoCommands *prometheus.CounterVec
+
+	// ops caches the children of requests and duration per opKey, so that
+	// an operation costs a map read instead of building and hashing label
+	// values. It stays small: kinds and root fields come from the schema,
+	// outcomes from the error codes.
+	ops sync.Map // opKey -> *opCollectors
+}
+
+type opKey struct{ kind, field, outcome string }
+
+type opCollectors struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+	// derived counts this operation also adds to (sign-ins, failed logins,
+	// rate limits), or nil.
+	derived prometheus.Counter
 }
 
 // New registers every collector, plus the Go runtime and process ones.
@@ -75,20 +92,42 @@ func (m *Metrics) Handler() http.Handler {
 // Subscriptions is the open-subscriptions gauge.
 func (m *Metrics) Subscriptions() prometheus.Gauge { return m.subscriptions }
 
-// Operation records one GraphQL operation. op is "query:me"-style,
-// outcome "ok" or an error code; sign-ins, failed logins and rate-limited
-// attempts are derived from them, so they are counted in one place.
-func (m *Metrics) Operation(op, outcome string, d time.Duration) {
-	m.requests.WithLabelValues(op, outcome).Inc()
-	m.duration.WithLabelValues(op).Observe(d.Seconds())
-	switch {
-	case outcome == "ok" && (op == "mutation:login" || op == "mutation:register"):
-		m.signIns.Inc()
-	case outcome == "INVALID_CREDENTIALS" && op == "mutation:login":
-		m.failedLogins.Inc()
-	case outcome == "RATE_LIMITED":
-		m.rateLimited.WithLabelValues(op).Inc()
+// Operation records one GraphQL operation: kind is "query", "mutation",
+// "subscription" or "invalid", field its first root field, outcome "ok" or
+// an error code. Sign-ins, failed logins and rate-limited attempts are
+// derived from them, so they are counted in one place.
+func (m *Metrics) Operation(kind, field, outcome string, d time.Duration) {
+	key := opKey{kind, field, outcome}
+	c, ok := m.ops.Load(key)
+	if !ok {
+		c, _ = m.ops.LoadOrStore(key, m.opCollectors(key))
 	}
+	oc := c.(*opCollectors)
+	oc.requests.Inc()
+	oc.duration.Observe(d.Seconds())
+	if oc.derived != nil {
+		oc.derived.Inc()
+	}
+}
+
+func (m *Metrics) opCollectors(k opKey) *opCollectors {
+	op := k.kind
+	if k.kind != "invalid" {
+		op += ":" + k.field
+	}
+	c := &opCollectors{
+		requests: m.requests.WithLabelValues(op, k.outcome),
+		duration: m.duration.WithLabelValues(op),
+	}
+	switch {
+	case k.outcome == "ok" && (op == "mutation:login" || op == "mutation:register"):
+		c.derived = m.signIns
+	case k.outcome == "INVALID_CREDENTIALS" && op == "mutation:login":
+		c.derived = m.failedLogins
+	case k.outcome == "RATE_LIMITED":
+		c.derived = m.rateLimited.WithLabelValues(op)
+	}
+	return c
 }
 
 // RedisHook counts failed Redis commands (a missing key is not a failure).

@@ -95,8 +95,8 @@ func signedIn(ctx context.Context) (*state, *record, error) {
 	if st.loadErr != nil {
 		return nil, nil, st.loadErr
 	}
-	rec, ok := st.sess.Values[recordKey{}].(*record)
-	if !ok {
+	rec := st.record()
+	if rec == nil {
 		return nil, nil, ErrNotSignedIn
 	}
 	return st, rec, nil
@@ -123,6 +123,9 @@ func List(ctx context.Context) ([]Info, error) {
 func currentID(st *state) string {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	if st.sess == nil {
+		return ""
+	}
 	return st.sess.ID
 }
 

@@ -14,14 +14,25 @@ import (
 type stateKey struct{}
 
 // state is one request's session. The middleware loads it once; resolvers,
-// which gqlgen runs concurrently, read and change it under mu.
+// which gqlgen runs concurrently, read and change it under mu. sess is nil
+// while the request has no live session (no Redis read, nothing allocated
+// for an anonymous request).
 type state struct {
 	m       *Manager
 	r       *http.Request
-	w       *responseWriter
+	w       responseWriter
 	mu      sync.Mutex
 	sess    *sessions.Session
 	loadErr error
+}
+
+// record returns the signed-in session's record, or nil. Callers hold mu.
+func (st *state) record() *record {
+	if st.sess == nil {
+		return nil
+	}
+	rec, _ := st.sess.Values[recordKey{}].(*record)
+	return rec
 }
 
 // Middleware loads the request's session once, extends its idle expiry when
@@ -37,14 +48,14 @@ type state struct {
 func (m *Manager) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := &state{m: m}
-		st.w = &responseWriter{ResponseWriter: w, mu: &st.mu}
+		st.w = responseWriter{ResponseWriter: w, mu: &st.mu}
 		r = r.WithContext(context.WithValue(r.Context(), stateKey{}, st))
 		st.r = r
-		st.sess, st.loadErr = m.New(r, m.opts.CookieName)
-		if st.loadErr == nil && !st.sess.IsNew {
+		st.sess, st.loadErr = m.live(r, m.opts.CookieName)
+		if st.sess != nil {
 			m.touchIfDue(r, st)
 		}
-		next.ServeHTTP(st.w, r)
+		next.ServeHTTP(&st.w, r)
 	})
 }
 
@@ -59,7 +70,7 @@ func (m *Manager) touchIfDue(r *http.Request, st *state) {
 	st.sess.Values[recordKey{}] = &updated
 	// A failed extension is not the request's failure: the session stays
 	// valid until its current expiry and the next request tries again.
-	if err := m.Save(r, st.w, st.sess); err != nil {
+	if err := m.Save(r, &st.w, st.sess); err != nil {
 		st.sess.Values[recordKey{}] = rec
 	}
 }
@@ -82,7 +93,7 @@ func UserID(ctx context.Context) (string, error) {
 	if st.loadErr != nil {
 		return "", st.loadErr
 	}
-	if rec, ok := st.sess.Values[recordKey{}].(*record); ok {
+	if rec := st.record(); rec != nil {
 		return rec.UserID, nil
 	}
 	return "", nil
@@ -105,7 +116,7 @@ func SignIn(ctx context.Context, userID string, p Profile) error {
 	}
 	m := st.m
 	oldID, rotating := "", false
-	if rec, ok := st.sess.Values[recordKey{}].(*record); ok {
+	if rec := st.record(); rec != nil {
 		oldID, rotating = st.sess.ID, rec.UserID == userID
 	}
 	reason := ReasonLogout
@@ -129,7 +140,7 @@ func SignIn(ctx context.Context, userID string, p Profile) error {
 		Name:        p.Name,
 		UserCreated: p.CreatedAt.UnixMilli(),
 	}
-	if err := m.Save(st.r, st.w, s); err != nil {
+	if err := m.Save(st.r, &st.w, s); err != nil {
 		if rotating {
 			m.publish(ctx, endedEvent(oldID, ReasonLogout))
 		}
@@ -154,7 +165,7 @@ func SignOut(ctx context.Context) (bool, error) {
 	if st.loadErr != nil {
 		return false, st.loadErr
 	}
-	if st.sess.IsNew {
+	if st.sess == nil {
 		return false, nil
 	}
 	if st.w.wroteHeader {
@@ -169,17 +180,15 @@ func SignOut(ctx context.Context) (bool, error) {
 // endLocked ends the current session, if any, and expires the cookie.
 // reason is announced to the session's watchers; "" announces nothing.
 func (st *state) endLocked(reason string) error {
-	if st.sess == nil || st.sess.IsNew {
+	if st.sess == nil {
 		return nil
 	}
 	st.sess.Options.MaxAge = -1
 	st.sess.Values[endReasonKey{}] = reason
-	if err := st.m.Save(st.r, st.w, st.sess); err != nil {
+	if err := st.m.Save(st.r, &st.w, st.sess); err != nil {
 		return err
 	}
-	st.sess = sessions.NewSession(st.m, st.m.opts.CookieName)
-	st.sess.IsNew = true
-	st.sess.Options = st.m.cookieOptions(-1)
+	st.sess = nil
 	return nil
 }
 
@@ -195,7 +204,7 @@ func Request(ctx context.Context) *http.Request {
 // middleware. Headers set through it after the response began are lost.
 func ResponseWriter(ctx context.Context) http.ResponseWriter {
 	if st := from(ctx); st != nil {
-		return st.w
+		return &st.w
 	}
 	return nil
 }

@@ -29,8 +29,8 @@ func User(ctx context.Context) (id string, p Profile, ok bool, err error) {
 	if st.loadErr != nil {
 		return "", Profile{}, false, st.loadErr
 	}
-	rec, signed := st.sess.Values[recordKey{}].(*record)
-	if !signed {
+	rec := st.record()
+	if rec == nil {
 		return "", Profile{}, false, nil
 	}
 	if !rec.HasProfile {
@@ -64,7 +64,7 @@ func RefreshProfile(ctx context.Context, userID string, p Profile) error {
 	}
 	// This request's own copy, for fields resolved after the change.
 	st.mu.Lock()
-	if rec, ok := st.sess.Values[recordKey{}].(*record); ok && rec.UserID == userID {
+	if rec := st.record(); rec != nil && rec.UserID == userID {
 		cp := *rec
 		cp.HasProfile, cp.Email, cp.Name, cp.UserCreated = true, p.Email, p.Name, p.CreatedAt.UnixMilli()
 		st.sess.Values[recordKey{}] = &cp

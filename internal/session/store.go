@@ -29,26 +29,35 @@ func (m *Manager) Get(r *http.Request, name string) (*sessions.Session, error) {
 // (IsNew, no ID): the client's value is never adopted. Malformed values are
 // refused without a Redis round trip.
 func (m *Manager) New(r *http.Request, name string) (*sessions.Session, error) {
-	s := sessions.NewSession(m, name)
-	s.IsNew = true
-	s.Options = m.cookieOptions(int(m.opts.IdleTimeout.Seconds()))
+	s, err := m.live(r, name)
+	if s == nil {
+		s = sessions.NewSession(m, name)
+		s.IsNew = true
+		s.Options = m.cookieOptions(int(m.opts.IdleTimeout.Seconds()))
+	}
+	return s, err
+}
+
+// live returns the live session named by the request's cookie, or nil when
+// there is none (no cookie, a malformed one, or one naming no live session).
+func (m *Manager) live(r *http.Request, name string) (*sessions.Session, error) {
 	c, err := r.Cookie(name)
 	if err != nil {
-		return s, nil
+		return nil, nil
 	}
 	tok, ok := parseToken(c.Value)
 	if !ok {
-		return s, nil
+		return nil, nil
 	}
 	rec, err := m.load(r.Context(), tok)
 	if err != nil || rec == nil {
-		return s, err
+		return nil, err
 	}
-	s.IsNew = false
+	s := sessions.NewSession(m, name)
 	s.ID = tok.storageID
 	s.Values[recordKey{}] = rec
 	s.Values[tokenKey{}] = c.Value
-	s.Options.MaxAge = m.maxAge(rec)
+	s.Options = m.cookieOptions(m.maxAge(rec))
 	return s, nil
 }
 
