@@ -35,7 +35,7 @@ func (d DepthLimit) MutateOperationContext(_ context.Context, opCtx *graphql.Ope
 	if opCtx.Operation == nil {
 		return nil
 	}
-	if depth := selectionDepth(opCtx.Operation.SelectionSet, opCtx.Doc.Fragments, 0, map[string]bool{}); depth > d.Max {
+	if depth := selectionDepth(opCtx.Operation.SelectionSet, opCtx.Doc.Fragments, 0, nil); depth > d.Max {
 		err := gqlerror.Errorf("The operation is nested %d levels deep; the limit is %d.", depth, d.Max)
 		err.Extensions = map[string]any{"code": "GRAPHQL_VALIDATION_FAILED", "limit": "depth"}
 		return err
@@ -43,6 +43,8 @@ func (d DepthLimit) MutateOperationContext(_ context.Context, opCtx *graphql.Ope
 	return nil
 }
 
+// selectionDepth returns the deepest field level below set. visiting holds
+// the fragments being expanded; it is made on the first spread.
 func selectionDepth(set ast.SelectionSet, frags ast.FragmentDefinitionList, depth int, visiting map[string]bool) int {
 	deepest := depth
 	for _, sel := range set {
@@ -67,6 +69,9 @@ func selectionDepth(set ast.SelectionSet, frags ast.FragmentDefinitionList, dept
 			f := frags.ForName(s.Name)
 			if f == nil {
 				continue
+			}
+			if visiting == nil {
+				visiting = map[string]bool{}
 			}
 			visiting[s.Name] = true
 			d = selectionDepth(f.SelectionSet, frags, depth, visiting)

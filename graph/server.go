@@ -41,10 +41,12 @@ func NewServer(r *Resolver, opts ServerOptions) http.Handler {
 	cfg.Complexity.Deck.Cards = func(child int, first *int, _ *string) int { return 1 + child*orDefault(first, 50) }
 	cfg.Complexity.Query.DueCards = func(child int, _ *string, limit *int) int { return 1 + child*orDefault(limit, 20) }
 	srv := handler.New(NewExecutableSchema(cfg))
-	srv.AddTransport(websocketTransport(opts.AllowedOrigins))
-	srv.AddTransport(transport.Options{})
+	// The first transport that supports a request serves it: POST, nearly
+	// every request, is asked first. They support disjoint requests.
+	srv.AddTransport(postTransport{})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(websocketTransport(opts.AllowedOrigins))
 
 	// A query's tokens bound the work done before any limit below runs:
 	// validation of many same-named aliases is quadratic, and 10,000-field
@@ -72,6 +74,18 @@ func NewServer(r *Resolver, opts ServerOptions) http.Handler {
 		sockets = &Sockets{}
 	}
 	return sockets.track(srv)
+}
+
+// postTransport is gqlgen's POST transport, recognising the usual
+// Content-Type without parsing it (a media-type parse and its map were 1.3%
+// of an anonymous request's CPU).
+type postTransport struct{ transport.POST }
+
+func (p postTransport) Supports(r *http.Request) bool {
+	if r.Method == http.MethodPost && r.Header.Get("Content-Type") == "application/json" {
+		return r.Header.Get("Upgrade") == ""
+	}
+	return p.POST.Supports(r)
 }
 
 // maxQueryTokens is the largest query the parser reads.
