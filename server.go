@@ -21,6 +21,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/sessiongql/server/graph"
+	"github.com/sessiongql/server/internal/accesslog"
 	"github.com/sessiongql/server/internal/account"
 	"github.com/sessiongql/server/internal/clientip"
 	"github.com/sessiongql/server/internal/config"
@@ -29,6 +30,9 @@ import (
 	"github.com/sessiongql/server/internal/store"
 	"github.com/sessiongql/server/internal/study"
 )
+
+// accessLogEvery bounds how long a request line waits in its batch.
+const accessLogEvery = 100 * time.Millisecond
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -100,7 +104,11 @@ func run(ctx context.Context, _ []string, getenv func(string) string, _ io.Write
 		Sockets:        sockets,
 	})
 
-	handler := NewServer(stderr, cfg, sessions, gql, stores)
+	// Request lines are batched (accesslog.Buffer); the deferred Close
+	// writes the last ones once serve has let in-flight requests finish.
+	access := accesslog.NewBuffer(stderr, accessLogEvery)
+	defer access.Close()
+	handler := NewServer(access, cfg, sessions, gql, stores)
 	return serve(ctx, logger, cfg, handler, sockets)
 }
 
