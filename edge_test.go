@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -271,6 +273,31 @@ func TestOversizedBodyIsRefused(t *testing.T) {
 				t.Fatalf("body %s, want BAD_USER_INPUT", got)
 			}
 		})
+	}
+}
+
+func TestBodyCutShortIsRefusedCleanly(t *testing.T) {
+	ts := startServer(t, nil)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	// 100 bytes declared, 26 sent, then the client stops writing.
+	_, _ = io.WriteString(conn, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"+`{"query":"{ __typename }"}`)
+	_ = conn.(*net.TCPConn).CloseWrite()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"BAD_USER_INPUT"`) {
+		t.Fatalf("status %d %s, want 400 BAD_USER_INPUT", resp.StatusCode, body)
+	}
+	if strings.Contains(string(body), "EOF") || strings.Contains(string(body), "127.0.0.1") {
+		t.Fatalf("the read error's text reached the client: %s", body)
 	}
 }
 

@@ -90,9 +90,10 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// limitBody refuses a POST body over limit with 413 (the GraphQL library
-// would answer 200 with a vague error) and bounds how long a slow client may
-// take to send it.
+// limitBody reads a POST body up front, refusing one over limit with 413
+// and one that cannot be read (cut short, too slow) with 400: the GraphQL
+// library would answer both with 200 and the read error's text. It bounds
+// how long a slow client may take to send the body.
 func limitBody(next http.Handler, limit int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -104,15 +105,17 @@ func limitBody(next http.Handler, limit int64) http.Handler {
 			return
 		}
 		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(30 * time.Second))
+		var body []byte
+		var err error
 		if r.ContentLength >= 0 {
-			// net/http never reads past a declared length, so the body is
-			// within the limit already: no copy.
-			next.ServeHTTP(w, r)
-			return
+			// net/http never reads past a declared length: one buffer of
+			// exactly that size.
+			body = make([]byte, r.ContentLength)
+			_, err = io.ReadFull(r.Body, body)
+		} else {
+			// A chunked body's length is known only once read.
+			body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 		}
-		// A chunked body's length is known only once read: read it here, so
-		// that one over the limit is a 413 too.
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
