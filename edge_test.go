@@ -6,8 +6,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -301,6 +303,52 @@ func TestBodyCutShortIsRefusedCleanly(t *testing.T) {
 	}
 }
 
+func TestSlowBodyIsCutOff(t *testing.T) {
+	var reached atomic.Bool
+	srv := httptest.NewServer(limitBody(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		reached.Store(true)
+	}), maxBodyBytes, 200*time.Millisecond))
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	// 100 bytes declared, 10 sent, and the client keeps the connection open.
+	_, _ = io.WriteString(conn, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"query\":")
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to a stalled body: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"BAD_USER_INPUT"`) {
+		t.Fatalf("status %d %s, want 400 BAD_USER_INPUT", resp.StatusCode, body)
+	}
+	if reached.Load() {
+		t.Fatal("the handler ran on a partial body")
+	}
+}
+
+func TestSlowHeadersAreCutOff(t *testing.T) {
+	ts := startServer(t, nil)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// Well past headerReadTimeout: only a server that never gives up hits it.
+	_ = conn.SetDeadline(time.Now().Add(headerReadTimeout + 15*time.Second))
+	start := time.Now()
+	_, _ = io.WriteString(conn, "POST /graphql HTTP/1.1\r\nHost: x\r\n") // and never the blank line
+	got, err := io.ReadAll(conn)
+	if err != nil {
+		t.Fatalf("the server kept a connection with unfinished headers open for %v: %v", time.Since(start), err)
+	}
+	t.Logf("closed after %v (header timeout %v), sent %q", time.Since(start).Round(time.Millisecond), headerReadTimeout, got)
+}
+
 func TestRequestErrorsAreTheClients(t *testing.T) {
 	ts := startServer(t, nil)
 	tests := []struct {
@@ -408,6 +456,27 @@ func TestHostileQueriesAreRefusedCheaply(t *testing.T) {
 			t.Fatalf("%s: status %d, errors %+v, want a client error", name, r.HTTP.StatusCode, r.Errors)
 		}
 		t.Logf("%s refused in %v (%s)", name, time.Since(start), r.code())
+	}
+}
+
+// Batched operations (a JSON array of requests) are not supported: a batch
+// of any size is one cheap 400, and nothing in it runs.
+func TestBatchesAreRefused(t *testing.T) {
+	ts := startServer(t, nil)
+	one := `{"query":"mutation { logout }"}`
+	for _, n := range []int{1, 1000} {
+		body := "[" + strings.TrimSuffix(strings.Repeat(one+",", n), ",") + "]"
+		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/graphql", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(got), `"BAD_USER_INPUT"`) || strings.Contains(string(got), `"logout"`) {
+			t.Fatalf("batch of %d: status %d %s, want 400 BAD_USER_INPUT and nothing run", n, resp.StatusCode, got)
+		}
 	}
 }
 

@@ -23,6 +23,10 @@ import (
 // maxBodyBytes bounds a GraphQL request body.
 const maxBodyBytes = 1 << 20
 
+// bodyReadTimeout bounds how long a client may take to send a request body
+// (headers: headerReadTimeout).
+const bodyReadTimeout = 30 * time.Second
+
 // NewServer returns the whole HTTP surface (API.md, "HTTP"); every route is
 // here. Access lines go to logw, which must take concurrent writes.
 func NewServer(logw io.Writer, cfg config.Config, sessions *session.Manager, gql http.Handler, st *stores) http.Handler {
@@ -31,7 +35,7 @@ func NewServer(logw io.Writer, cfg config.Config, sessions *session.Manager, gql
 	api := sessions.Middleware(gql)
 	api = checkUpgradeOrigin(api, cfg.CORSOrigins)
 	api = csrf.Prevent(api)
-	api = limitBody(api, maxBodyBytes)
+	api = limitBody(api, maxBodyBytes, bodyReadTimeout)
 	api = graphqlHeaders(api)
 	mux.Handle("GET /graphql", api)
 	mux.Handle("POST /graphql", api)
@@ -92,9 +96,9 @@ func securityHeaders(next http.Handler) http.Handler {
 
 // limitBody reads a POST body up front, refusing one over limit with 413
 // and one that cannot be read (cut short, too slow) with 400: the GraphQL
-// library would answer both with 200 and the read error's text. It bounds
-// how long a slow client may take to send the body.
-func limitBody(next http.Handler, limit int64) http.Handler {
+// library would answer both with 200 and the read error's text. A client
+// gets at most timeout to send the body.
+func limitBody(next http.Handler, limit int64, timeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			next.ServeHTTP(w, r)
@@ -104,7 +108,7 @@ func limitBody(next http.Handler, limit int64) http.Handler {
 			writeJSONError(w, http.StatusRequestEntityTooLarge, "The request body is larger than 1 MiB.", "BAD_USER_INPUT")
 			return
 		}
-		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(30 * time.Second))
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
 		var body []byte
 		var err error
 		if r.ContentLength >= 0 {

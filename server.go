@@ -34,6 +34,10 @@ import (
 // accessLogEvery bounds how long a request line waits in its batch.
 const accessLogEvery = 100 * time.Millisecond
 
+// headerReadTimeout bounds how long a client may take to send a request's
+// headers (slow-loris clients); bodies: bodyReadTimeout.
+const headerReadTimeout = 10 * time.Second
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -119,7 +123,7 @@ func serve(ctx context.Context, logger *slog.Logger, cfg config.Config, handler 
 	srv := &http.Server{
 		Handler:           handler,
 		ConnState:         fresh.track,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: headerReadTimeout,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
