@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Three server instances on one three-master Redis Cluster and one MongoDB
+# (docs/performance.md, "Three instances on one Redis Cluster"): load spread
+# over all three shows sessions, revocation and sessionEnded events working
+# across them, and a login throttle shared by them.
+#
+#   scripts/three-instances.sh            # about a minute
+#   DURATION=30 C=64 scripts/three-instances.sh
+#
+# Needs go, redis-server and redis-cli (7.x), curl and jq; builds the
+# server, cmd/load and the FerretDB anchor (../shared/anchors/ferretdb, or
+# FERRETDB_ANCHOR). Everything listens on 127.0.0.1 on free ports and is
+# stopped on exit. Exit status 1 when a check fails.
+set -Eeuo pipefail
+trap 'echo "three-instances: line $LINENO failed: $BASH_COMMAND" >&2' ERR
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+ANCHOR=${FERRETDB_ANCHOR:-$ROOT/../shared/anchors/ferretdb}
+C=${C:-32}
+DURATION=${DURATION:-10}
+LOGIN_LIMIT=3 # failed logins per email before RATE_LIMITED
+
+die() { echo "three-instances: $*" >&2; exit 2; }
+for tool in go redis-server redis-cli curl jq; do
+  command -v "$tool" >/dev/null || die "$tool is not on PATH"
+done
+[ -d "$ANCHOR" ] || die "no FerretDB anchor at $ANCHOR (set FERRETDB_ANCHOR)"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/three-instances.XXXXXX")
+PIDS=()
+cleanup() {
+  local p
+  trap - EXIT INT TERM
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT INT TERM
+
+wait_until() { # SECONDS WHAT CMD...
+  local deadline=$((SECONDS + $1)) what=$2
+  shift 2
+  until "$@"; do
+    [ $SECONDS -lt $deadline ] || die "$what: not ready after $1 s"
+    sleep 0.2
+  done
+}
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+NEXT_PORT=$((21000 + RANDOM % 2000))
+pick_port() { # VAR: a free port whose cluster-bus port (+10000) is free too
+  while port_in_use "$NEXT_PORT" || port_in_use $((NEXT_PORT + 10000)); do NEXT_PORT=$((NEXT_PORT + 1)); done
+  printf -v "$1" %d "$NEXT_PORT"
+  NEXT_PORT=$((NEXT_PORT + 1))
+}
+redis_ping() { [ "$(timeout 2 redis-cli -p "$1" ping 2>/dev/null)" = PONG ]; }
+cluster_ok() { timeout 2 redis-cli -p "$1" cluster info | grep -q '^cluster_state:ok'; }
+
+echo "three-instances: building the server, cmd/load and the FerretDB anchor"
+go build -tags noembedded -o "$TMP/sgql" .
+go build -o "$TMP/load" ./cmd/load
+(cd "$ANCHOR" && go build -o "$TMP/ferretdb" .)
+
+pick_port MONGO_PORT
+mkdir -p "$TMP/ferretdb-data"
+"$TMP/ferretdb" -listen "127.0.0.1:$MONGO_PORT" -dir "$TMP/ferretdb-data" >"$TMP/ferretdb.log" 2>&1 &
+PIDS+=($!)
+
+NODES=() ADDRS=()
+for _ in 1 2 3; do
+  pick_port p
+  mkdir -p "$TMP/redis-$p"
+  redis-server --port "$p" --bind 127.0.0.1 --save '' --appendonly no --dir "$TMP/redis-$p" \
+    --cluster-enabled yes --cluster-config-file "$TMP/redis-$p/nodes.conf" --logfile "$TMP/redis-$p/redis.log" &
+  PIDS+=($!)
+  wait_until 10 "redis-server on $p" redis_ping "$p"
+  NODES+=("$p") ADDRS+=("127.0.0.1:$p")
+done
+timeout 60 redis-cli --cluster create "${ADDRS[@]}" --cluster-yes >"$TMP/cluster-create.log" 2>&1
+for p in "${NODES[@]}"; do wait_until 30 "cluster node $p" cluster_ok "$p"; done
+REDIS_URL=$(IFS=,; echo "${ADDRS[*]}")
+echo "three-instances: Redis Cluster of 3 masters at $REDIS_URL"
+
+URLS=()
+for i in 1 2 3; do
+  pick_port p
+  env -i PATH="$PATH" HOME="$HOME" REDIS_URL="$REDIS_URL" MONGODB_URI="mongodb://127.0.0.1:$MONGO_PORT/" \
+    MONGODB_DATABASE=three PORT="$p" REGISTER_LIMIT_PER_IP=100000 LOGIN_LIMIT_PER_EMAIL=$LOGIN_LIMIT \
+    LOGIN_LIMIT_PER_IP=1000 BCRYPT_COST=10 "$TMP/sgql" >"$TMP/server-$i.log" 2>&1 &
+  PIDS+=($!)
+  URLS+=("http://127.0.0.1:$p")
+  wait_until 60 "server $i" curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$p/healthz"
+done
+U=$(IFS=,; echo "${URLS[*]}")
+echo "three-instances: servers at $U"
+
+failed=0
+check() { # WHAT CONDITION-RESULT
+  if [ "$2" = ok ]; then echo "  ok    $1"; else echo "  FAIL  $1: $2"; failed=1; fi
+}
+
+echo "== me, spread over the three (-verify: every session answers as its user on every instance)"
+"$TMP/load" -url "$U" -scenario me -c "$C" -d "${DURATION}s" -verify -json-file "$TMP/me.json" | sed 's/^/  /'
+if jq -e '.delivery.lost == 0 and .failed == 0 and (.check_failures | length) == 0 and .requests > 0
+    and .verify.sessions_live == .verify.users and .verify.sign_ins == .verify.users' "$TMP/me.json" >/dev/null; then
+  check "me: nothing lost, no error, no wrong answer; every session live and every user signs in afterwards" ok
+else check "me" "see the report above"; fi
+
+echo "== ws: subscriptions on one instance, their sessions ended on another"
+"$TMP/load" -url "$U" -scenario ws -c "$C" -d "${DURATION}s" -json-file "$TMP/ws.json" | sed 's/^/  /'
+if jq -e '.ws.subscriptions > 0 and .ws.open_failed == 0 and .ws.lost == 0
+    and .ws.events == .ws.revocations and .ws.closed_4403 == .ws.revocations' "$TMP/ws.json" >/dev/null; then
+  check "ws: every ended session's subscriber got its event and a 4403 close" ok
+else check "ws" "see the report above"; fi
+
+echo "== login throttle shared by the three ($LOGIN_LIMIT failures per email)"
+gql() { # URL QUERY VARIABLES
+  curl -sS --max-time 10 -H 'Content-Type: application/json' \
+    -d "$(jq -cn --arg q "$2" --argjson v "$3" '{query: $q, variables: $v}')" "$1/graphql"
+}
+email="throttle-$RANDOM$RANDOM@example.com"
+login='mutation($i: LoginInput!) { login(input: $i) { id } }'
+gql "${URLS[0]}" 'mutation($i: RegisterInput!) { register(input: $i) { id } }' \
+  "$(jq -cn --arg e "$email" '{i: {email: $e, password: "password-123", name: "Throttle"}}')" >/dev/null
+for n in $(seq "$LOGIN_LIMIT"); do
+  url=${URLS[$(((n - 1) % 3))]}
+  code=$(gql "$url" "$login" "$(jq -cn --arg e "$email" '{i: {email: $e, password: "wrong-password"}}')" | jq -r '.errors[0].extensions.code')
+  echo "  wrong password on $url: $code"
+  [ "$code" = INVALID_CREDENTIALS ] || check "failure $n" "got $code"
+done
+for url in "${URLS[@]}"; do
+  code=$(gql "$url" "$login" "$(jq -cn --arg e "$email" '{i: {email: $e, password: "password-123"}}')" | jq -r '.errors[0].extensions.code // "ok"')
+  echo "  right password on $url: $code"
+  if [ "$code" = RATE_LIMITED ]; then check "throttled on $url" ok; else check "throttled on $url" "got $code"; fi
+done
+
+for i in 1 2 3; do
+  if grep -q 'level=ERROR' "$TMP/server-$i.log"; then check "server $i log" "has ERROR lines"; fi
+done
+if [ $failed -eq 0 ]; then echo "three-instances: PASS"; else echo "three-instances: FAIL"; fi
+exit $failed
