@@ -253,52 +253,67 @@ func TestOversizedBodyIsRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var r io.Reader = strings.NewReader(tt.body)
+			var body io.Reader = strings.NewReader(tt.body)
 			if tt.chunked {
-				r = io.MultiReader(r) // hides the length from net/http
+				body = io.MultiReader(body) // hides the length from net/http
 			}
-			req, _ := http.NewRequest(http.MethodPost, ts.URL+"/graphql", r)
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
+			r := ts.do(t, http.DefaultClient, jsonPost(ts.URL, body))
+			if r.HTTP.StatusCode != tt.want {
+				t.Fatalf("status %d, want %d: %+v", r.HTTP.StatusCode, tt.want, r.Errors)
 			}
-			got, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != tt.want {
-				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.want, got)
+			if tt.want == http.StatusOK && string(r.Data["__typename"]) != `"Query"` {
+				t.Fatalf("data %s, want the query answered", r.Data["__typename"])
 			}
-			if tt.want == http.StatusOK && !strings.Contains(string(got), `"__typename":"Query"`) {
-				t.Fatalf("body %s, want the query answered", got)
-			}
-			if tt.want != http.StatusOK && !strings.Contains(string(got), `"BAD_USER_INPUT"`) {
-				t.Fatalf("body %s, want BAD_USER_INPUT", got)
+			if tt.want != http.StatusOK && r.code() != "BAD_USER_INPUT" {
+				t.Fatalf("errors %+v, want BAD_USER_INPUT", r.Errors)
 			}
 		})
 	}
 }
 
-func TestBodyCutShortIsRefusedCleanly(t *testing.T) {
-	ts := startServer(t, nil)
-	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
+// jsonPost is a POST of body to the server's /graphql as JSON.
+func jsonPost(base string, body io.Reader) *http.Request {
+	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", body)
+	req.Header.Set("Content-Type", "application/json")
+	return req
+}
+
+// rawExchange sends request as written to addr, stops writing when
+// closeWrite, and returns the answer's status and body.
+func rawExchange(t *testing.T, addr, request string, closeWrite bool) (int, string) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	// 100 bytes declared, 26 sent, then the client stops writing.
-	_, _ = io.WriteString(conn, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"+`{"query":"{ __typename }"}`)
-	_ = conn.(*net.TCPConn).CloseWrite()
+	_, _ = io.WriteString(conn, request)
+	if closeWrite {
+		_ = conn.(*net.TCPConn).CloseWrite()
+	}
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("no answer: %v", err)
 	}
+	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"BAD_USER_INPUT"`) {
-		t.Fatalf("status %d %s, want 400 BAD_USER_INPUT", resp.StatusCode, body)
+	return resp.StatusCode, string(body)
+}
+
+// stalledPost declares a 100-byte JSON body and sends only body.
+func stalledPost(body string) string {
+	return "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n" + body
+}
+
+func TestBodyCutShortIsRefusedCleanly(t *testing.T) {
+	ts := startServer(t, nil)
+	// 100 bytes declared, 26 sent, then the client stops writing.
+	status, body := rawExchange(t, strings.TrimPrefix(ts.URL, "http://"), stalledPost(`{"query":"{ __typename }"}`), true)
+	if status != http.StatusBadRequest || !strings.Contains(body, `"BAD_USER_INPUT"`) {
+		t.Fatalf("status %d %s, want 400 BAD_USER_INPUT", status, body)
 	}
-	if strings.Contains(string(body), "EOF") || strings.Contains(string(body), "127.0.0.1") {
+	if strings.Contains(body, "EOF") || strings.Contains(body, "127.0.0.1") {
 		t.Fatalf("the read error's text reached the client: %s", body)
 	}
 }
@@ -309,22 +324,10 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 		reached.Store(true)
 	}), maxBodyBytes, 200*time.Millisecond))
 	defer srv.Close()
-	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 	// 100 bytes declared, 10 sent, and the client keeps the connection open.
-	_, _ = io.WriteString(conn, "POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"query\":")
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("no answer to a stalled body: %v", err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `"BAD_USER_INPUT"`) {
-		t.Fatalf("status %d %s, want 400 BAD_USER_INPUT", resp.StatusCode, body)
+	status, body := rawExchange(t, srv.Listener.Addr().String(), stalledPost(`{"query":`), false)
+	if status != http.StatusBadRequest || !strings.Contains(body, `"BAD_USER_INPUT"`) {
+		t.Fatalf("status %d %s, want 400 BAD_USER_INPUT", status, body)
 	}
 	if reached.Load() {
 		t.Fatal("the handler ran on a partial body")
@@ -466,16 +469,9 @@ func TestBatchesAreRefused(t *testing.T) {
 	one := `{"query":"mutation { logout }"}`
 	for _, n := range []int{1, 1000} {
 		body := "[" + strings.TrimSuffix(strings.Repeat(one+",", n), ",") + "]"
-		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/graphql", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(got), `"BAD_USER_INPUT"`) || strings.Contains(string(got), `"logout"`) {
-			t.Fatalf("batch of %d: status %d %s, want 400 BAD_USER_INPUT and nothing run", n, resp.StatusCode, got)
+		r := ts.do(t, http.DefaultClient, jsonPost(ts.URL, strings.NewReader(body)))
+		if _, ran := r.Data["logout"]; r.HTTP.StatusCode != http.StatusBadRequest || r.code() != "BAD_USER_INPUT" || ran {
+			t.Fatalf("batch of %d: status %d, data %v, errors %+v; want 400 BAD_USER_INPUT and nothing run", n, r.HTTP.StatusCode, r.Data, r.Errors)
 		}
 	}
 }
