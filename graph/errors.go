@@ -37,7 +37,7 @@ func PresentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			if ae.RetryAfter > 0 {
 				out.Extensions["retryAfter"] = int(ae.RetryAfter.Seconds() + 0.999)
 			}
-		case errors.Is(err, session.ErrUnavailable) || errors.Is(err, store.ErrUnavailable) || errors.Is(err, ratelimit.ErrUnavailable):
+		case errors.Is(err, apperr.ErrUnavailable):
 			logger.WarnContext(ctx, "store unavailable", "path", gqlErr.Path.String(), "err", err)
 			out.Message = "The service is temporarily unavailable. Try again shortly."
 			out.Extensions["code"] = apperr.ServiceUnavailable

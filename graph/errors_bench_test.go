@@ -26,7 +26,7 @@ func TestPresentErrorCodesAndHidesInternals(t *testing.T) {
 	}{
 		{"app error", apperr.Input("email", "Email is required."), "BAD_USER_INPUT", "Email is required.", "email", ""},
 		{"wrapped app error", fmt.Errorf("register: %w", apperr.New(apperr.EmailTaken, "taken")), "EMAIL_TAKEN", "taken", nil, ""},
-		{"store down", fmt.Errorf("load: %w: %w", session.ErrUnavailable, errors.New("dial tcp 10.1.2.3:6379: refused")), "SERVICE_UNAVAILABLE", "", nil, "10.1.2.3"},
+		{"store down", fmt.Errorf("load: %w: %w", apperr.ErrUnavailable, errors.New("dial tcp 10.1.2.3:6379: refused")), "SERVICE_UNAVAILABLE", "", nil, "10.1.2.3"},
 		{"internal", errors.New("mongo: secret-host:27017 auth failed for user admin"), "INTERNAL_SERVER_ERROR", "Internal server error.", nil, "secret-host"},
 		{"library", &gqlerror.Error{Message: "Cannot query field \"x\"", Extensions: map[string]any{"code": "GRAPHQL_VALIDATION_FAILED"}}, "GRAPHQL_VALIDATION_FAILED", "Cannot query field \"x\"", nil, ""},
 		{"body echo", &gqlerror.Error{Message: "json request body could not be decoded: bad body:{\"password\":\"hunter2\"}"}, "BAD_USER_INPUT", "json request body could not be decoded: bad", nil, "hunter2"},
@@ -55,7 +55,7 @@ func BenchmarkPresentError(b *testing.B) {
 		err  error
 	}{
 		{"app error", apperr.Input("email", "Email is required.")},
-		{"unavailable", fmt.Errorf("x: %w", session.ErrUnavailable)},
+		{"unavailable", fmt.Errorf("x: %w", apperr.ErrUnavailable)},
 		{"library", &gqlerror.Error{Message: "bad", Extensions: map[string]any{"code": "GRAPHQL_VALIDATION_FAILED"}}},
 		{"internal", errors.New("boom")},
 	} {

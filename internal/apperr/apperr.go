@@ -22,6 +22,12 @@ const (
 	Internal           = "INTERNAL_SERVER_ERROR"
 )
 
+// ErrUnavailable wraps every failure to reach Redis or MongoDB in time,
+// whichever package met it; the GraphQL edge answers SERVICE_UNAVAILABLE
+// for it. Wrap it with the operation: fmt.Errorf("load session: %w: %w",
+// ErrUnavailable, err).
+var ErrUnavailable = errors.New("store unavailable")
+
 // Error is a failure with a code and a message written for people.
 type Error struct {
 	Code    string

@@ -44,6 +44,8 @@ type Config struct {
 
 	StoreTimeout    time.Duration // STORE_TIMEOUT
 	ShutdownTimeout time.Duration // SHUTDOWN_TIMEOUT
+
+	WSMaxOperations int // WS_MAX_OPERATIONS: operations one websocket runs at once
 }
 
 // Load reads and validates the configuration. getenv is os.Getenv in main
@@ -77,6 +79,8 @@ func Load(getenv func(string) string) (Config, error) {
 
 		StoreTimeout:    r.duration("STORE_TIMEOUT", 2*time.Second),
 		ShutdownTimeout: r.duration("SHUTDOWN_TIMEOUT", 10*time.Second),
+
+		WSMaxOperations: r.intIn("WS_MAX_OPERATIONS", 10, 1, 10_000),
 	}
 	defaultName := "sid"
 	if c.CookieSecure {

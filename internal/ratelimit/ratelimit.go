@@ -11,16 +11,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-)
 
-// ErrUnavailable wraps every failure to reach Redis in time; the GraphQL
-// edge answers SERVICE_UNAVAILABLE for it.
-var ErrUnavailable = errors.New("rate limit store unavailable")
+	"github.com/sessiongql/server/internal/apperr"
+)
 
 // Rule is one limit: at most Limit events per Window for one key.
 type Rule struct {
@@ -206,5 +203,5 @@ func ceilMS(d time.Duration) int64 {
 }
 
 func unavailable(op string, err error) error {
-	return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
+	return fmt.Errorf("%s: %w: %w", op, apperr.ErrUnavailable, err)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sessiongql/server/internal/apperr"
 	"github.com/sessiongql/server/internal/redistest"
 )
 
@@ -312,7 +313,7 @@ func TestARuleWithoutAWindowIsRejected(t *testing.T) {
 	t.Parallel()
 	l, _ := newLimiter(t)
 	_, err := l.Add(t.Context(), Hit{Rule{Name: "broken", Limit: 1}, "k"})
-	if err == nil || errors.Is(err, ErrUnavailable) {
+	if err == nil || errors.Is(err, apperr.ErrUnavailable) {
 		t.Errorf("Add with a zero window: err = %v, want a non-availability error", err)
 	}
 }
@@ -396,7 +397,7 @@ func TestRedisOutageIsErrUnavailableWithinTheTimeout(t *testing.T) {
 				start := time.Now()
 				err := op.call(t.Context(), l)
 				elapsed := time.Since(start)
-				if !errors.Is(err, ErrUnavailable) {
+				if !errors.Is(err, apperr.ErrUnavailable) {
 					t.Errorf("err = %v, want ErrUnavailable", err)
 				}
 				if elapsed > bound {

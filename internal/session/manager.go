@@ -20,11 +20,9 @@ import (
 
 	"github.com/gorilla/sessions"
 	"github.com/redis/go-redis/v9"
-)
 
-// ErrUnavailable wraps every failure to reach Redis in time; the GraphQL
-// edge answers SERVICE_UNAVAILABLE for it.
-var ErrUnavailable = errors.New("session store unavailable")
+	"github.com/sessiongql/server/internal/apperr"
+)
 
 // ErrHeadersSent reports a sign-in or sign-out after the response headers
 // were written: the cookie could not be delivered, so nothing was changed.
@@ -170,7 +168,7 @@ func (m *Manager) storeCtx(ctx context.Context) (context.Context, context.Cancel
 }
 
 func unavailable(op string, err error) error {
-	return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
+	return fmt.Errorf("%s: %w: %w", op, apperr.ErrUnavailable, err)
 }
 
 // load returns the live record for a well-formed token, or nil: one HMGET

@@ -14,13 +14,14 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/sessiongql/server/internal/apperr"
 )
 
 // Sentinel errors, checked with errors.Is.
 var (
-	ErrNotFound    = errors.New("not found")
-	ErrEmailTaken  = errors.New("email already in use")
-	ErrUnavailable = errors.New("database unavailable")
+	ErrNotFound   = errors.New("not found")
+	ErrEmailTaken = errors.New("email already in use")
 )
 
 // User is a stored account. Email is normalized (trimmed, lower-case) by
@@ -117,12 +118,12 @@ func (u *Users) findOne(ctx context.Context, filter bson.D) (User, error) {
 	return doc.user(), nil
 }
 
-// classify marks failures to reach the database as ErrUnavailable, so the
+// classify marks failures to reach the database as apperr.ErrUnavailable, so the
 // edge can answer SERVICE_UNAVAILABLE; other errors stay internal.
 func classify(op string, err error) error {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
 		mongo.IsTimeout(err) || mongo.IsNetworkError(err) || errors.Is(err, mongo.ErrClientDisconnected) {
-		return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
+		return fmt.Errorf("%s: %w: %w", op, apperr.ErrUnavailable, err)
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
