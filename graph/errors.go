@@ -12,9 +12,6 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/sessiongql/server/internal/apperr"
-	"github.com/sessiongql/server/internal/ratelimit"
-	"github.com/sessiongql/server/internal/session"
-	"github.com/sessiongql/server/internal/store"
 )
 
 // PresentError is the one place where errors become GraphQL errors. Every
