@@ -11,7 +11,6 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/sessiongql/server/internal/apperr"
-	"github.com/sessiongql/server/internal/session"
 )
 
 func TestPresentErrorCodesAndHidesInternals(t *testing.T) {
