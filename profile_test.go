@@ -52,7 +52,7 @@ func TestProfileChangeIsSeenByEverySessionOnEveryInstance(t *testing.T) {
 	taken, _ := a.register(t, other)
 
 	const update = `mutation($i: UpdateMeInput!) { updateMe(input: $i) { id email name } }`
-	if r := a.gql(t, laptop, update, map[string]any{"i": map[string]any{"email": taken.Email}}); r.code() != "EMAIL_TAKEN" {
+	if r := a.gql(t, laptop, update, map[string]any{"i": map[string]any{"email": taken.Email, "currentPassword": pw}}); r.code() != "EMAIL_TAKEN" {
 		t.Fatalf("taking another user's email: %+v, want EMAIL_TAKEN", r.Errors)
 	}
 	if r := a.gql(t, laptop, update, map[string]any{"i": map[string]any{"name": ""}}); r.code() != "BAD_USER_INPUT" {
@@ -60,7 +60,7 @@ func TestProfileChangeIsSeenByEverySessionOnEveryInstance(t *testing.T) {
 	}
 	newEmail := "Renamed-" + randomHex(4) + "@Example.com"
 	var got user
-	a.must(t, laptop, update, map[string]any{"i": map[string]any{"email": newEmail, "name": "Ada Lovelace"}}, "updateMe", &got)
+	a.must(t, laptop, update, map[string]any{"i": map[string]any{"email": newEmail, "name": "Ada Lovelace", "currentPassword": pw}}, "updateMe", &got)
 	if got.Name != "Ada Lovelace" || got.Email == u.Email {
 		t.Fatalf("updateMe = %+v", got)
 	}

@@ -27,7 +27,6 @@ import (
 	"github.com/sessiongql/server/internal/config"
 	"github.com/sessiongql/server/internal/ratelimit"
 	"github.com/sessiongql/server/internal/session"
-	"github.com/sessiongql/server/internal/store"
 	"github.com/sessiongql/server/internal/study"
 )
 
@@ -52,9 +51,12 @@ func main() {
 // whole server in-process with their own environment.
 func run(ctx context.Context, _ []string, getenv func(string) string, _ io.Writer, stderr io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	// A setting that cannot work stops the server here with an error that
+	// names it (main prints it as the last line); a store that does not
+	// answer yet does not: /readyz reports it until it does.
 	cfg, err := config.Load(getenv)
 	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
+		return err
 	}
 
 	embeddedLog := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError})).With("component", "ferretdb")
@@ -64,11 +66,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, _ io.Write
 	}
 	defer stores.Close()
 
-	users, err := store.NewUsers(ctx, stores.mongo.Database(cfg.MongoDatabase), cfg.StoreTimeout)
-	if err != nil {
-		return fmt.Errorf("users collection: %w", err)
-	}
-	accounts, err := account.NewService(users, cfg.BcryptCost, ratelimit.New(stores.redis, cfg.StoreTimeout), account.Limits{
+	accounts, err := account.NewService(stores.users, cfg.BcryptCost, ratelimit.New(stores.redis, cfg.StoreTimeout), account.Limits{
 		LoginPerEmail:  cfg.LoginLimitPerEmail,
 		LoginPerIP:     cfg.LoginLimitPerIP,
 		LoginWindow:    cfg.LoginLimitWindow,
@@ -78,10 +76,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, _ io.Write
 	if err != nil {
 		return err
 	}
-	decks, err := store.NewDecks(ctx, stores.mongo.Database(cfg.MongoDatabase), cfg.StoreTimeout)
-	if err != nil {
-		return fmt.Errorf("decks collections: %w", err)
-	}
+	decks := stores.decks
 	ips := clientip.New(cfg.TrustedProxies)
 	sessions := session.NewManager(stores.redis, session.Options{
 		CookieName:  cfg.CookieName,
@@ -106,6 +101,8 @@ func run(ctx context.Context, _ []string, getenv func(string) string, _ io.Write
 		Logger:         logger,
 		Extensions:     []graphql.HandlerExtension{graph.Observe{Observer: stores.metrics}},
 		Sockets:        sockets,
+
+		MaxSocketOperations: cfg.WSMaxOperations,
 	})
 
 	// Request lines are batched (accesslog.Buffer); the deferred Close

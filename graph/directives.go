@@ -27,6 +27,10 @@ func errUnauthenticated() error {
 	return apperr.New(apperr.Unauthenticated, "Sign in to do this.")
 }
 
+func errSubscriptionOverHTTP() error {
+	return apperr.Input("", "Subscriptions run over the websocket (graphql-transport-ws), not HTTP.")
+}
+
 // signedInUser is the user @auth let through.
 func signedInUser(ctx context.Context) (string, error) {
 	id, err := session.UserID(ctx)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -82,4 +83,84 @@ func selectionDepth(set ast.SelectionSet, frags ast.FragmentDefinitionList, dept
 		}
 	}
 	return deepest
+}
+
+// Least costs of root fields toward GRAPHQL_MAX_COMPLEXITY (API.md,
+// "Throttling and races"): a root field that reads MongoDB, and an
+// introspection root field (__schema, __type), so that aliases cannot fan
+// one small request out into many database queries or a huge answer.
+const (
+	databaseRootCost      = 10
+	introspectionRootCost = 100
+)
+
+// ComplexityLimit refuses operations costlier than Max before they run.
+// It is gqlgen's complexity (each field 1 plus its children, first and
+// limit multiplying, databaseRootCost for database roots) plus
+// introspectionRootCost for each introspection root field, which gqlgen
+// does not count. The standard introspection query costs about 300.
+type ComplexityLimit struct {
+	Max int
+	es  graphql.ExecutableSchema
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = &ComplexityLimit{}
+
+// ExtensionName implements graphql.HandlerExtension.
+func (*ComplexityLimit) ExtensionName() string { return "ComplexityLimit" }
+
+// Validate implements graphql.HandlerExtension.
+func (c *ComplexityLimit) Validate(es graphql.ExecutableSchema) error {
+	if c.Max < 1 {
+		return fmt.Errorf("complexity limit must be at least 1")
+	}
+	c.es = es
+	return nil
+}
+
+// MutateOperationContext implements graphql.OperationContextMutator.
+func (c *ComplexityLimit) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
+	op := opCtx.Operation
+	if op == nil {
+		return nil
+	}
+	cost := complexity.Calculate(ctx, c.es, op, opCtx.Variables) +
+		introspectionRootCost*introspectionRoots(op.SelectionSet, opCtx.Doc.Fragments, nil)
+	if cost > c.Max {
+		err := gqlerror.Errorf("The operation costs %d; the limit is %d.", cost, c.Max)
+		err.Extensions = map[string]any{"code": "COMPLEXITY_LIMIT_EXCEEDED", "limit": "complexity"}
+		return err
+	}
+	return nil
+}
+
+// introspectionRoots counts the __schema and __type fields of a root
+// selection set, through fragments.
+func introspectionRoots(set ast.SelectionSet, frags ast.FragmentDefinitionList, visiting map[string]bool) int {
+	n := 0
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if s.Name == "__schema" || s.Name == "__type" {
+				n++
+			}
+		case *ast.InlineFragment:
+			n += introspectionRoots(s.SelectionSet, frags, visiting)
+		case *ast.FragmentSpread:
+			f := frags.ForName(s.Name)
+			if f == nil || visiting[s.Name] {
+				continue
+			}
+			if visiting == nil {
+				visiting = map[string]bool{}
+			}
+			visiting[s.Name] = true
+			n += introspectionRoots(f.SelectionSet, frags, visiting)
+			delete(visiting, s.Name)
+		}
+	}
+	return n
 }

@@ -45,5 +45,5 @@ func sessionModel(in session.Info) model.Session {
 }
 
 func profileOf(u store.User) session.Profile {
-	return session.Profile{Email: u.Email, Name: u.Name, CreatedAt: u.CreatedAt}
+	return session.Profile{Email: u.Email, Name: u.Name, CreatedAt: u.CreatedAt, CredentialVersion: u.CredentialVersion}
 }

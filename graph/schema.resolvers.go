@@ -65,6 +65,9 @@ func (r *deckResolver) Cards(ctx context.Context, obj *model.Deck, first *int, a
 
 // Register is the resolver for the register field.
 func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInput) (*model.User, error) {
+	if err := session.CheckCanSignIn(ctx); err != nil {
+		return nil, err
+	}
 	u, err := r.Accounts.Register(ctx, account.RegisterInput{Email: input.Email, Password: input.Password, Name: input.Name}, session.ClientIP(ctx))
 	if err != nil {
 		return nil, err
@@ -77,11 +80,17 @@ func (r *mutationResolver) Register(ctx context.Context, input model.RegisterInp
 
 // Login is the resolver for the login field.
 func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*model.User, error) {
+	if err := session.CheckCanSignIn(ctx); err != nil {
+		return nil, err
+	}
 	u, err := r.Accounts.Authenticate(ctx, input.Email, input.Password, session.ClientIP(ctx))
 	if err != nil {
 		return nil, err
 	}
 	if err := session.SignIn(ctx, u.ID, profileOf(u)); err != nil {
+		if errors.Is(err, session.ErrStaleSignIn) {
+			return nil, account.ErrInvalidCredentials()
+		}
 		return nil, err
 	}
 	return userModel(u), nil
@@ -99,7 +108,7 @@ func (r *mutationResolver) RevokeSession(ctx context.Context, id string) (bool, 
 
 // LogoutOtherSessions is the resolver for the logoutOtherSessions field.
 func (r *mutationResolver) LogoutOtherSessions(ctx context.Context) (int, error) {
-	return session.RevokeOthers(ctx, session.ReasonRevoked)
+	return session.RevokeOthers(ctx)
 }
 
 // ChangePassword is the resolver for the changePassword field.
@@ -108,11 +117,14 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, input model.Chang
 	if err != nil {
 		return false, err
 	}
-	u, err := r.Accounts.ChangePassword(ctx, id, input.CurrentPassword, input.NewPassword)
+	if err := session.CheckCanSignIn(ctx); err != nil {
+		return false, err
+	}
+	u, err := r.Accounts.ChangePassword(ctx, id, input.CurrentPassword, input.NewPassword, session.ClientIP(ctx))
 	if err != nil {
 		return false, err
 	}
-	if _, err := session.RevokeOthers(ctx, session.ReasonPasswordChanged); err != nil {
+	if _, err := session.CredentialsChanged(ctx, id, u.CredentialVersion); err != nil {
 		return false, err
 	}
 	if err := session.SignIn(ctx, id, profileOf(u)); err != nil {
@@ -216,7 +228,9 @@ func (r *mutationResolver) UpdateMe(ctx context.Context, input model.UpdateMeInp
 	if err != nil {
 		return nil, err
 	}
-	u, err := r.Accounts.UpdateProfile(ctx, id, input.Email, input.Name)
+	u, err := r.Accounts.UpdateProfile(ctx, id, account.ProfileChange{
+		Email: input.Email, Name: input.Name, CurrentPassword: input.CurrentPassword,
+	}, session.ClientIP(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -312,24 +326,20 @@ func (r *queryResolver) DueCards(ctx context.Context, deckID *string, limit *int
 
 // SessionEnded is the resolver for the sessionEnded field.
 func (r *subscriptionResolver) SessionEnded(ctx context.Context) (<-chan *model.SessionEndedEvent, error) {
-	reasons, err := session.Watch(ctx)
-	if errors.Is(err, session.ErrNotSignedIn) {
-		return nil, errUnauthenticated()
-	}
-	if err != nil {
-		return nil, err
+	sock := socketFrom(ctx)
+	if sock == nil {
+		return nil, errSubscriptionOverHTTP()
 	}
 	r.Subscriptions.Inc()
 	out := make(chan *model.SessionEndedEvent, 1)
 	go func() {
 		defer close(out)
 		defer r.Subscriptions.Dec()
-		reason, ok := <-reasons
-		if !ok {
-			return // the client stopped the operation or the socket closed
+		select {
+		case <-sock.Done():
+			out <- &model.SessionEndedEvent{Reason: sock.Reason()}
+		case <-ctx.Done(): // the client stopped the operation or the socket closed
 		}
-		closeAfterComplete(ctx)
-		out <- &model.SessionEndedEvent{Reason: reason}
 	}()
 	return out, nil
 }

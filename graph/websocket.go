@@ -1,41 +1,47 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	coderws "github.com/coder/websocket"
-	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/sessiongql/server/internal/apperr"
 	"github.com/sessiongql/server/internal/session"
 )
 
-// Close code and reason for a socket without a live session: graphql-ws
-// clients stop retrying on 4403, where a plain 1000 makes them reconnect in
-// a loop.
+// Close codes and reasons (API.md, "Subscriptions"): graphql-ws clients
+// stop retrying on 4403, where a plain 1000 makes them reconnect in a
+// loop; 1011 asks them to try again later.
 const (
 	closeForbidden       = 4403
 	closeUnauthenticated = "UNAUTHENTICATED"
+	closeTryAgain        = 1011
 )
+
+// drainBeforeClose bounds how long a socket whose session ended waits for
+// its operations (the sessionEnded events) to be written before closing.
+const drainBeforeClose = 500 * time.Millisecond
 
 // websocketTransport serves graphql-transport-ws at /graphql. The handshake
 // is authenticated by the session cookie on the upgrade request (the session
 // middleware has loaded it); the upgrade's Origin was checked against the
 // CORS allowlist before this runs (server routes), and coder/websocket
-// checks it again against the same list.
-func websocketTransport(allowedOrigins []string) transport.Websocket {
+// checks it again against the same list. Each socket then follows its
+// session (session.Socket): every operation is authorized against it
+// (socketOperations), and its end closes the socket with 4403.
+func websocketTransport(allowedOrigins []string, maxOperations int) transport.Websocket {
 	var patterns []string
 	for _, o := range allowedOrigins {
 		if u, err := url.Parse(o); err == nil && u.Host != "" {
@@ -43,30 +49,62 @@ func websocketTransport(allowedOrigins []string) transport.Websocket {
 		}
 	}
 	return transport.Websocket{
-		Implementation: closingSockets{inner: transport.CoderWebsocketImplementation{
+		Implementation: sessionSockets{maxOperations: maxOperations, inner: transport.CoderWebsocketImplementation{
 			AcceptOptions: coderws.AcceptOptions{OriginPatterns: patterns},
 		}},
 		InitTimeout:      10 * time.Second,
 		PingPongInterval: 20 * time.Second,
 		InitFunc: func(ctx context.Context, _ transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-			id, err := session.UserID(ctx)
-			if err != nil || id == "" {
-				ctx = transport.WithWebsocketCloseCode(ctx, closeForbidden)
-				ctx = transport.AppendCloseReason(ctx, closeUnauthenticated)
-				return ctx, nil, errors.New(closeUnauthenticated)
+			conn := connFrom(ctx)
+			sock, err := session.OpenSocket(ctx, func(string) {
+				if conn != nil {
+					conn.closeWhenDrained(drainBeforeClose)
+				}
+			})
+			if err != nil {
+				code, reason := closeForbidden, closeUnauthenticated
+				if !errors.Is(err, session.ErrNotSignedIn) {
+					code, reason = closeTryAgain, "SERVICE_UNAVAILABLE"
+				}
+				ctx = transport.WithWebsocketCloseCode(ctx, code)
+				ctx = transport.AppendCloseReason(ctx, reason)
+				return ctx, nil, errors.New(reason)
 			}
-			return ctx, nil, nil
+			if conn != nil {
+				conn.setSocket(sock)
+			}
+			return context.WithValue(ctx, sessionSocketKey{}, sock), nil, nil
 		},
 	}
 }
 
-type socketKey struct{}
+type (
+	socketKey        struct{}
+	sessionSocketKey struct{}
+)
 
-// socketHolder lets a subscription resolver reach its websocket: the
-// connection is put here when accepted, and the request context carries it.
+// socketHolder lets the handshake reach its connection: the connection is
+// put here when accepted, and the request context carries it.
 type socketHolder struct {
 	mu   sync.Mutex
-	conn *closingConn
+	conn *sessionConn
+}
+
+func connFrom(ctx context.Context) *sessionConn {
+	h, _ := ctx.Value(socketKey{}).(*socketHolder)
+	if h == nil {
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.conn
+}
+
+// socketFrom returns the session the operation's socket follows, or nil
+// for an HTTP request.
+func socketFrom(ctx context.Context) *session.Socket {
+	s, _ := ctx.Value(sessionSocketKey{}).(*session.Socket)
+	return s
 }
 
 // Sockets tracks the open websocket connections, which http.Server's
@@ -99,7 +137,7 @@ func (s *Sockets) Shutdown(ctx context.Context) error {
 	}
 }
 
-// track prepares upgrade requests for closingSockets and for Shutdown.
+// track prepares upgrade requests for sessionSockets and for Shutdown.
 func (s *Sockets) track(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Upgrade") == "" {
@@ -122,6 +160,10 @@ func (s *Sockets) track(next http.Handler) http.Handler {
 		s.wg.Add(1)
 		s.mu.Unlock()
 		defer func() {
+			// gqlgen returns once the connection is gone, however it ended.
+			if c := connFrom(ctx); c != nil {
+				c.stopFollowing()
+			}
 			s.mu.Lock()
 			delete(s.cancels, h)
 			s.mu.Unlock()
@@ -131,32 +173,18 @@ func (s *Sockets) track(next http.Handler) http.Handler {
 	})
 }
 
-// closeAfterComplete makes the socket behind ctx close with 4403 right
-// after the server's next "complete" message: the session-ended sequence is
-// next, complete, close.
-func closeAfterComplete(ctx context.Context) {
-	h, _ := ctx.Value(socketKey{}).(*socketHolder)
-	if h == nil {
-		return
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.conn != nil {
-		h.conn.endAfterComplete.Store(true)
-	}
+// sessionSockets wraps accepted connections in sessionConn.
+type sessionSockets struct {
+	inner         transport.WebsocketImplementation
+	maxOperations int
 }
 
-// closingSockets wraps accepted connections in closingConn.
-type closingSockets struct {
-	inner transport.WebsocketImplementation
-}
-
-func (s closingSockets) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
+func (s sessionSockets) Accept(w http.ResponseWriter, r *http.Request, opts transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
 	conn, err := s.inner.Accept(w, r, opts)
 	if err != nil {
 		return nil, err
 	}
-	c := &closingConn{WebsocketConn: conn}
+	c := &sessionConn{WebsocketConn: conn, max: s.maxOperations, active: map[string]struct{}{}}
 	if h, _ := r.Context().Value(socketKey{}).(*socketHolder); h != nil {
 		h.mu.Lock()
 		h.conn = c
@@ -165,89 +193,186 @@ func (s closingSockets) Accept(w http.ResponseWriter, r *http.Request, opts tran
 	return c, nil
 }
 
-// closingConn closes the socket with 4403 after the "complete" that ends a
-// sessionEnded operation. It keeps the read limit and deadline of the
-// connection it wraps, which gqlgen reaches by type assertion.
-type closingConn struct {
+// sessionConn is one graphql-transport-ws connection as the server sees
+// its messages. It keeps the operations running on it (from the client's
+// "subscribe" to the server's "complete" or "error") to at most max,
+// answering one more with RATE_LIMITED before gqlgen starts anything for
+// it; and once its session has ended it closes with 4403 when those
+// operations have been answered. It keeps the read limit and deadline of
+// the connection it wraps, which gqlgen reaches by type assertion.
+type sessionConn struct {
 	transport.WebsocketConn
-	endAfterComplete atomic.Bool
+	max int
+
+	writeMu sync.Mutex // serializes writes (gqlgen's and the refusals)
+
+	mu      sync.Mutex // guards the fields below
+	active  map[string]struct{}
+	drained chan struct{} // closed when active empties, once ending
+	sock    *session.Socket
 }
 
-func (c *closingConn) WriteJSON(v any) error {
-	if !c.endAfterComplete.Load() {
-		return c.WebsocketConn.WriteJSON(v)
+// wsEnvelope is the part of a graphql-transport-ws message the connection
+// reads.
+type wsEnvelope struct {
+	ID   string `json:"id"`
+	Type string `json:"type"`
+}
+
+func (c *sessionConn) setSocket(s *session.Socket) {
+	c.mu.Lock()
+	c.sock = s
+	c.mu.Unlock()
+}
+
+// stopFollowing releases the session the connection followed.
+func (c *sessionConn) stopFollowing() {
+	c.mu.Lock()
+	sock := c.sock
+	c.mu.Unlock()
+	if sock != nil {
+		sock.Close()
 	}
+}
+
+// NextReader passes the client's messages to gqlgen, but answers a
+// "subscribe" beyond the operation limit itself.
+func (c *sessionConn) NextReader() (int, io.Reader, error) {
+	for {
+		typ, r, err := c.WebsocketConn.NextReader()
+		if err != nil {
+			return typ, r, err
+		}
+		b, err := io.ReadAll(r)
+		if err != nil {
+			return typ, nil, err
+		}
+		var env wsEnvelope
+		if json.Unmarshal(b, &env) != nil || env.Type != "subscribe" || env.ID == "" {
+			return typ, bytes.NewReader(b), nil
+		}
+		c.mu.Lock()
+		_, dup := c.active[env.ID]
+		refuse := !dup && len(c.active) >= c.max
+		if !refuse {
+			c.active[env.ID] = struct{}{}
+		}
+		c.mu.Unlock()
+		if !refuse {
+			return typ, bytes.NewReader(b), nil
+		}
+		if err := c.refuse(env.ID); err != nil {
+			return typ, nil, err
+		}
+	}
+}
+
+// refuse answers an operation over the limit with an "error" message.
+func (c *sessionConn) refuse(id string) error {
+	payload, err := json.Marshal([]*gqlerror.Error{{
+		Message: fmt.Sprintf("At most %d operations may run at once on one connection.", c.max),
+		Extensions: map[string]any{
+			"code":       apperr.RateLimited,
+			"retryAfter": 1,
+		},
+	}})
+	if err != nil {
+		return err
+	}
+	return c.WriteJSON(struct {
+		ID      string          `json:"id"`
+		Type    string          `json:"type"`
+		Payload json.RawMessage `json:"payload"`
+	}{id, "error", payload})
+}
+
+func (c *sessionConn) WriteJSON(v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	var msg struct {
-		Type string `json:"type"`
+	c.writeMu.Lock()
+	err = c.WebsocketConn.WriteJSON(json.RawMessage(b))
+	c.writeMu.Unlock()
+	var env wsEnvelope
+	if json.Unmarshal(b, &env) == nil && env.ID != "" && (env.Type == "complete" || env.Type == "error") {
+		c.mu.Lock()
+		delete(c.active, env.ID)
+		if c.drained != nil && len(c.active) == 0 {
+			close(c.drained)
+			c.drained = nil
+		}
+		c.mu.Unlock()
 	}
-	_ = json.Unmarshal(b, &msg)
-	if err := c.WebsocketConn.WriteJSON(json.RawMessage(b)); err != nil {
-		return err
-	}
-	if msg.Type == "complete" {
-		return c.WebsocketConn.WriteClose(closeForbidden, closeUnauthenticated)
-	}
-	return nil
+	return err
 }
 
-func (c *closingConn) SetReadLimit(limit int64) {
+// closeWhenDrained closes the connection with 4403 once every running
+// operation has been answered (the sessionEnded events: next, complete),
+// or after wait.
+func (c *sessionConn) closeWhenDrained(wait time.Duration) {
+	c.mu.Lock()
+	var drained <-chan struct{}
+	if len(c.active) > 0 {
+		ch := make(chan struct{})
+		c.drained, drained = ch, ch
+	}
+	c.mu.Unlock()
+	if drained != nil {
+		select {
+		case <-drained:
+		case <-time.After(wait):
+		}
+	}
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	_ = c.WebsocketConn.WriteClose(closeForbidden, closeUnauthenticated)
+}
+
+func (c *sessionConn) SetReadLimit(limit int64) {
 	if l, ok := c.WebsocketConn.(transport.WebsocketReadLimiter); ok {
 		l.SetReadLimit(limit)
 	}
 }
 
-func (c *closingConn) SetReadDeadline(t time.Time) error {
+func (c *sessionConn) SetReadDeadline(t time.Time) error {
 	if d, ok := c.WebsocketConn.(transport.WebsocketReadDeadliner); ok {
 		return d.SetReadDeadline(t)
 	}
 	return nil
 }
 
-// SubscriptionAuth checks, when each subscription starts, that the session
-// the socket opened with is still live (it may have ended since the
-// handshake). If not, the operation is refused before it runs, which
-// graphql-transport-ws delivers as an "error" message with UNAUTHENTICATED.
-type SubscriptionAuth struct{}
+// socketOperations authorizes each operation on a websocket against the
+// live session (it may have ended since the handshake): the operation runs
+// with the session as Redis has it now, or not at all, answering
+// UNAUTHENTICATED (or SERVICE_UNAVAILABLE). HTTP requests pass untouched:
+// the session middleware loaded theirs.
+type socketOperations struct{}
 
 var _ interface {
 	graphql.HandlerExtension
-	graphql.OperationContextMutator
-} = SubscriptionAuth{}
+	graphql.OperationInterceptor
+} = socketOperations{}
 
 // ExtensionName implements graphql.HandlerExtension.
-func (SubscriptionAuth) ExtensionName() string { return "SubscriptionAuth" }
+func (socketOperations) ExtensionName() string { return "SocketOperations" }
 
-// Validate implements graphql.HandlerExtension. It registers UNAUTHENTICATED
-// and SERVICE_UNAVAILABLE as errors that stop an operation before it runs,
-// so the websocket transport sends them as "error" messages.
-func (SubscriptionAuth) Validate(graphql.ExecutableSchema) error {
-	registerKinds.Do(func() {
-		errcode.RegisterErrorType(apperr.Unauthenticated, errcode.KindProtocol)
-		errcode.RegisterErrorType(apperr.ServiceUnavailable, errcode.KindProtocol)
-	})
-	return nil
-}
+// Validate implements graphql.HandlerExtension.
+func (socketOperations) Validate(graphql.ExecutableSchema) error { return nil }
 
-// registerKinds guards gqlgen's process-wide table of error kinds, which
-// servers running side by side (tests, several instances in one process)
-// would otherwise write while the others read it.
-var registerKinds sync.Once
-
-// MutateOperationContext implements graphql.OperationContextMutator.
-func (SubscriptionAuth) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	if oc.Operation == nil || oc.Operation.Operation != ast.Subscription {
-		return nil
+// InterceptOperation implements graphql.OperationInterceptor.
+func (socketOperations) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	sock := socketFrom(ctx)
+	if sock == nil {
+		return next(ctx)
 	}
-	live, err := session.Live(ctx)
-	switch {
-	case err != nil:
-		return &gqlerror.Error{Message: "The service is temporarily unavailable. Try again shortly.", Extensions: map[string]any{"code": apperr.ServiceUnavailable}}
-	case !live:
-		return &gqlerror.Error{Message: "Sign in to do this.", Extensions: map[string]any{"code": apperr.Unauthenticated}}
+	opCtx, err := sock.Operation(ctx)
+	if err == nil {
+		return next(opCtx)
 	}
-	return nil
+	e := &gqlerror.Error{Message: "Sign in to do this.", Extensions: map[string]any{"code": apperr.Unauthenticated}}
+	if !errors.Is(err, session.ErrNotSignedIn) {
+		e = &gqlerror.Error{Message: "The service is temporarily unavailable. Try again shortly.", Extensions: map[string]any{"code": apperr.ServiceUnavailable}}
+	}
+	return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{e}})
 }

@@ -68,9 +68,11 @@ type Subscription struct {
 }
 
 type UpdateMeInput struct {
-	// Same rules as at registration; unique.
+	// Same rules as at registration; unique. Changing it needs currentPassword.
 	Email *string `json:"email,omitempty"`
 	Name  *string `json:"name,omitempty"`
+	// The password, checked (and throttled) as a sign-in; needed to change the email, not the name.
+	CurrentPassword *string `json:"currentPassword,omitempty"`
 }
 
 type User struct {

@@ -22,13 +22,14 @@ type Users interface {
 	Create(ctx context.Context, u store.User) (store.User, error)
 	ByEmail(ctx context.Context, email string) (store.User, error)
 	ByID(ctx context.Context, id string) (store.User, error)
-	SetPasswordHash(ctx context.Context, id string, hash []byte) error
+	SetPassword(ctx context.Context, id string, hash []byte) (store.User, error)
 	UpdateProfile(ctx context.Context, id, email, name string) (store.User, error)
 }
 
-// Limiter counts failed logins and registrations (internal/ratelimit).
+// Limiter counts password attempts and registrations (internal/ratelimit).
 type Limiter interface {
-	CheckAll(ctx context.Context, hits ...ratelimit.Hit) (retryAfter time.Duration, limited bool, err error)
+	Attempt(ctx context.Context, hits ...ratelimit.Hit) (retryAfter time.Duration, limited bool, err error)
+	Release(ctx context.Context, hits ...ratelimit.Hit) error
 	Add(ctx context.Context, hits ...ratelimit.Hit) ([]ratelimit.Count, error)
 	Reset(ctx context.Context, rule ratelimit.Rule, key string) error
 }
@@ -146,16 +147,17 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, clientIP strin
 	return u, nil
 }
 
-// errInvalidCredentials is the one answer for an unknown email and a wrong
-// password, so a client cannot tell which it was.
-func errInvalidCredentials() error {
+// ErrInvalidCredentials is the one answer for an unknown email and a wrong
+// password, so a client cannot tell which it was; also for a sign-in that
+// a password change overtook.
+func ErrInvalidCredentials() error {
 	return apperr.New(apperr.InvalidCredentials, "Email or password is incorrect.")
 }
 
 // Authenticate returns the user whose email and password match. An unknown
-// email costs the same bcrypt comparison as a wrong password. After too
-// many failures for the email or from clientIP it answers RATE_LIMITED
-// without looking at the password; a success clears the email's count.
+// email costs the same bcrypt comparison as a wrong password. It is
+// throttled by checkPassword. The user carries the CredentialVersion the
+// check read, for the session to be created with.
 func (s *Service) Authenticate(ctx context.Context, email, password, clientIP string) (store.User, error) {
 	email, err := NormalizeEmail(email)
 	if err != nil {
@@ -164,43 +166,50 @@ func (s *Service) Authenticate(ctx context.Context, email, password, clientIP st
 	if len(password) > MaxPasswordBytes {
 		return store.User{}, apperr.Input("password", fmt.Sprintf("Password must be at most %d bytes.", MaxPasswordBytes))
 	}
+	return s.checkPassword(ctx, email, password, clientIP, func(ctx context.Context) (store.User, error) {
+		return s.users.ByEmail(ctx, email)
+	})
+}
+
+// checkPassword is every password check: sign-in, and the current
+// password of changePassword and updateMe. The attempt is counted for the
+// email and the client address before anything is read or compared, so
+// however many arrive at once no more than the limits are checked; beyond
+// them it answers RATE_LIMITED without checking. A wrong password (or an
+// unknown email, compared against a dummy hash for the same time) stays
+// counted and answers INVALID_CREDENTIALS; a right one clears the email's
+// count and gives the address its attempt back. lookup reads the user.
+func (s *Service) checkPassword(ctx context.Context, email, password, clientIP string, lookup func(context.Context) (store.User, error)) (store.User, error) {
 	hits := []ratelimit.Hit{{Rule: s.loginEmail, Key: email}, {Rule: s.loginIP, Key: clientIP}}
-	retry, limited, err := s.limiter.CheckAll(ctx, hits...)
+	retry, limited, err := s.limiter.Attempt(ctx, hits...)
 	if err != nil {
-		return store.User{}, fmt.Errorf("authenticate: %w", err)
+		return store.User{}, fmt.Errorf("check password: %w", err)
 	}
 	if limited {
 		return store.User{}, errRateLimited(retry)
 	}
-	u, err := s.users.ByEmail(ctx, email)
+	u, err := lookup(ctx)
+	hash := u.PasswordHash
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		if _, err := s.matches(ctx, s.dummyHash, password); err != nil {
-			return store.User{}, err
-		}
-		return store.User{}, s.failed(ctx, hits)
+		hash = s.dummyHash
 	case err != nil:
-		return store.User{}, fmt.Errorf("authenticate: %w", err)
+		return store.User{}, fmt.Errorf("check password: %w", err)
 	}
-	ok, err := s.matches(ctx, u.PasswordHash, password)
+	ok, err := s.matches(ctx, hash, password)
 	if err != nil {
 		return store.User{}, err
 	}
-	if !ok {
-		return store.User{}, s.failed(ctx, hits)
+	if !ok || u.ID == "" {
+		return store.User{}, ErrInvalidCredentials()
 	}
 	if err := s.limiter.Reset(ctx, s.loginEmail, email); err != nil {
-		return store.User{}, fmt.Errorf("authenticate: %w", err)
+		return store.User{}, fmt.Errorf("check password: %w", err)
+	}
+	if err := s.limiter.Release(ctx, hits[1]); err != nil {
+		return store.User{}, fmt.Errorf("check password: %w", err)
 	}
 	return u, nil
-}
-
-// failed counts a failed login and answers INVALID_CREDENTIALS.
-func (s *Service) failed(ctx context.Context, hits []ratelimit.Hit) error {
-	if _, err := s.limiter.Add(ctx, hits...); err != nil {
-		return fmt.Errorf("count failed login: %w", err)
-	}
-	return errInvalidCredentials()
 }
 
 // User returns the user with id; ErrNotFound (from store) when it is gone.
@@ -208,14 +217,25 @@ func (s *Service) User(ctx context.Context, id string) (store.User, error) {
 	return s.users.ByID(ctx, id)
 }
 
-// ChangePassword checks the user's current password (INVALID_CREDENTIALS
-// on mismatch), applies the password rules to the new one (field
-// newPassword), stores its hash and returns the user. Ending the user's
-// other sessions is the caller's part.
-func (s *Service) ChangePassword(ctx context.Context, userID, current, next string) (store.User, error) {
-	if len(current) > MaxPasswordBytes {
-		return store.User{}, apperr.Input("currentPassword", fmt.Sprintf("Password must be at most %d bytes.", MaxPasswordBytes))
+// checkCurrentPassword checks the signed-in user's current password
+// (checkPassword: counted and throttled as a sign-in with their email);
+// a wrong one is INVALID_CREDENTIALS naming field.
+func (s *Service) checkCurrentPassword(ctx context.Context, u store.User, field, password, clientIP string) error {
+	if len(password) > MaxPasswordBytes {
+		return apperr.Input(field, fmt.Sprintf("Password must be at most %d bytes.", MaxPasswordBytes))
 	}
+	_, err := s.checkPassword(ctx, u.Email, password, clientIP, func(context.Context) (store.User, error) { return u, nil })
+	if apperr.CodeOf(err) == apperr.InvalidCredentials {
+		return &apperr.Error{Code: apperr.InvalidCredentials, Field: field, Message: "The current password is incorrect."}
+	}
+	return err
+}
+
+// ChangePassword checks the user's current password (checkCurrentPassword),
+// applies the password rules to the new one (field newPassword), stores
+// its hash and returns the user with the new CredentialVersion. Ending the
+// user's other sessions is the caller's part (session.CredentialsChanged).
+func (s *Service) ChangePassword(ctx context.Context, userID, current, next, clientIP string) (store.User, error) {
 	if err := CheckPassword("newPassword", next); err != nil {
 		return store.User{}, err
 	}
@@ -223,38 +243,52 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next stri
 	if err != nil {
 		return store.User{}, fmt.Errorf("change password: %w", err)
 	}
-	ok, err := s.matches(ctx, u.PasswordHash, current)
-	if err != nil {
+	if err := s.checkCurrentPassword(ctx, u, "currentPassword", current, clientIP); err != nil {
 		return store.User{}, err
-	}
-	if !ok {
-		return store.User{}, &apperr.Error{Code: apperr.InvalidCredentials, Field: "currentPassword", Message: "The current password is incorrect."}
 	}
 	hash, err := s.hash(ctx, next)
 	if err != nil {
 		return store.User{}, fmt.Errorf("hash password: %w", err)
 	}
-	if err := s.users.SetPasswordHash(ctx, userID, hash); err != nil {
+	u, err = s.users.SetPassword(ctx, userID, hash)
+	if err != nil {
 		return store.User{}, fmt.Errorf("change password: %w", err)
 	}
 	return u, nil
 }
 
-// UpdateProfile changes the user's email and/or name (nil leaves one as
-// it is) under the registration rules, and returns the user.
-func (s *Service) UpdateProfile(ctx context.Context, userID string, email, name *string) (store.User, error) {
+// ProfileChange is an updateMe request: nil leaves a field as it is.
+// Changing the email needs CurrentPassword.
+type ProfileChange struct {
+	Email, Name, CurrentPassword *string
+}
+
+// UpdateProfile changes the user's email and/or name under the
+// registration rules, and returns the user. A new email needs the current
+// password (missing: BAD_USER_INPUT on currentPassword; wrong:
+// INVALID_CREDENTIALS, counted as a failed sign-in), checked before the
+// email is looked at, so nobody learns which emails are taken without it.
+func (s *Service) UpdateProfile(ctx context.Context, userID string, c ProfileChange, clientIP string) (store.User, error) {
 	u, err := s.users.ByID(ctx, userID)
 	if err != nil {
 		return store.User{}, fmt.Errorf("update profile: %w", err)
 	}
 	newEmail, newName := u.Email, u.Name
-	if email != nil {
-		if newEmail, err = NormalizeEmail(*email); err != nil {
+	if c.Email != nil {
+		if newEmail, err = NormalizeEmail(*c.Email); err != nil {
 			return store.User{}, err
 		}
 	}
-	if name != nil {
-		if newName, err = NormalizeName(*name); err != nil {
+	if c.Name != nil {
+		if newName, err = NormalizeName(*c.Name); err != nil {
+			return store.User{}, err
+		}
+	}
+	if newEmail != u.Email {
+		if c.CurrentPassword == nil || *c.CurrentPassword == "" {
+			return store.User{}, apperr.Input("currentPassword", "Enter your current password to change your email.")
+		}
+		if err := s.checkCurrentPassword(ctx, u, "currentPassword", *c.CurrentPassword, clientIP); err != nil {
 			return store.User{}, err
 		}
 	}

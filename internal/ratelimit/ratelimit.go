@@ -40,6 +40,7 @@ type Hit struct {
 type Count struct {
 	N          int
 	RetryAfter time.Duration
+	counted    bool // Attempt: this event was counted
 }
 
 // Limiter counts events per (rule, key) in Redis. It is safe for concurrent
@@ -60,9 +61,9 @@ func New(rdb redis.UniversalClient, timeout time.Duration) *Limiter {
 }
 
 // Each script touches one key, so it runs atomically on a single node or a
-// cluster. Both return {count, ms left in the window} and give a key without
-// a TTL (which should never exist) the full window, so no counter can live
-// forever. ARGV[1] is the window in ms.
+// cluster. They return {count, ms left in the window, ...} and give a key
+// without a TTL (which should never exist) the full window, so no counter
+// can live forever. ARGV[1] is the window in ms, ARGV[2] the limit.
 var (
 	// addScript counts one event; the first event of a window has no TTL
 	// yet and starts the window.
@@ -73,6 +74,28 @@ if t == -1 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
   t = tonumber(ARGV[1])
 end
+return {n, t}`)
+	// attemptScript counts one event unless the counter has reached the
+	// limit (ARGV[2]), and says which (third value 1: counted). Counting
+	// and deciding in one step is what keeps a burst within the limit.
+	attemptScript = redis.NewScript(`
+local n = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+local counted = 0
+if n < tonumber(ARGV[2]) then
+  n = redis.call('INCR', KEYS[1])
+  counted = 1
+end
+local t = redis.call('PTTL', KEYS[1])
+if t < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[1])
+  t = tonumber(ARGV[1])
+end
+return {n, t, counted}`)
+	// releaseScript takes one event back (a counter never goes below zero).
+	releaseScript = redis.NewScript(`
+local n = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+if n > 0 then n = redis.call('DECR', KEYS[1]) end
+local t = redis.call('PTTL', KEYS[1])
 return {n, t}`)
 	// checkScript reads a counter; a missing key reads as zero.
 	checkScript = redis.NewScript(`
@@ -114,6 +137,41 @@ func (l *Limiter) Add(ctx context.Context, hits ...Hit) ([]Count, error) {
 	return l.run(ctx, "count rate limit event", addScript, hits)
 }
 
+// Attempt counts an attempt against every hit's limit before the attempt
+// is made: it is allowed only if each counter was below its limit, and
+// then counted in each. A refused attempt counts nowhere (what one
+// counter took is given back) and retryAfter is the longest wait among
+// the counters at their limit. However many attempts arrive at once, each
+// counter allows at most its limit per window.
+func (l *Limiter) Attempt(ctx context.Context, hits ...Hit) (retryAfter time.Duration, limited bool, err error) {
+	counts, err := l.run(ctx, "count attempt", attemptScript, hits)
+	if err != nil {
+		return 0, false, err
+	}
+	var taken []Hit
+	for i, c := range counts {
+		if c.counted {
+			taken = append(taken, hits[i])
+		} else {
+			limited = true
+			retryAfter = max(retryAfter, c.RetryAfter)
+		}
+	}
+	if limited && len(taken) > 0 {
+		if err := l.Release(ctx, taken...); err != nil {
+			return 0, false, err
+		}
+	}
+	return retryAfter, limited, nil
+}
+
+// Release takes back one event from each hit's counter, as when an
+// attempt counted by Attempt turns out not to be a failure.
+func (l *Limiter) Release(ctx context.Context, hits ...Hit) error {
+	_, err := l.run(ctx, "release attempt", releaseScript, hits)
+	return err
+}
+
 // Reset forgets key's events for rule, as when a successful login clears
 // its email's failures.
 func (l *Limiter) Reset(ctx context.Context, rule Rule, key string) error {
@@ -138,13 +196,13 @@ func (l *Limiter) run(ctx context.Context, op string, script *redis.Script, hits
 		return nil, nil
 	}
 	keys := make([][]string, len(hits))
-	windows := make([]int64, len(hits))
+	args := make([][]any, len(hits))
 	for i, h := range hits {
 		if h.Rule.Window <= 0 {
 			return nil, fmt.Errorf("%s: rule %q: window must be positive", op, h.Rule.Name)
 		}
 		keys[i] = []string{counterKey(h.Rule, h.Key)}
-		windows[i] = ceilMS(h.Rule.Window)
+		args[i] = []any{ceilMS(h.Rule.Window), h.Rule.Limit}
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, l.timeout)
@@ -152,7 +210,7 @@ func (l *Limiter) run(ctx context.Context, op string, script *redis.Script, hits
 	cmds := make([]*redis.Cmd, len(hits))
 	pipe := l.rdb.Pipeline()
 	for i := range hits {
-		cmds[i] = script.EvalSha(ctx, pipe, keys[i], windows[i])
+		cmds[i] = script.EvalSha(ctx, pipe, keys[i], args[i]...)
 	}
 	_, _ = pipe.Exec(ctx) // errors are read per command below
 
@@ -165,7 +223,7 @@ func (l *Limiter) run(ctx context.Context, op string, script *redis.Script, hits
 	if len(retry) > 0 {
 		pipe := l.rdb.Pipeline()
 		for _, i := range retry {
-			cmds[i] = script.Eval(ctx, pipe, keys[i], windows[i])
+			cmds[i] = script.Eval(ctx, pipe, keys[i], args[i]...)
 		}
 		_, _ = pipe.Exec(ctx)
 	}
@@ -176,10 +234,10 @@ func (l *Limiter) run(ctx context.Context, op string, script *redis.Script, hits
 		if err != nil {
 			return nil, unavailable(op, err)
 		}
-		if len(vals) != 2 {
-			return nil, unavailable(op, fmt.Errorf("script returned %d values, want 2", len(vals)))
+		if len(vals) < 2 {
+			return nil, unavailable(op, fmt.Errorf("script returned %d values, want 2 or more", len(vals)))
 		}
-		counts[i] = Count{N: int(vals[0])}
+		counts[i] = Count{N: int(vals[0]), counted: len(vals) > 2 && vals[2] == 1}
 		if vals[1] >= 0 {
 			// PTTL truncates; a window about to end still has time left.
 			counts[i].RetryAfter = time.Duration(max(vals[1], 1)) * time.Millisecond

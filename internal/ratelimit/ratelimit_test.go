@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -437,5 +438,93 @@ func TestConcurrentAddsCountEveryEvent(t *testing.T) {
 	}
 	if v, err := rdb.Get(t.Context(), counterKey(rule, "203.0.113.5")).Int(); err != nil || v != n {
 		t.Errorf("stored count = %d, %v; want %d", v, err, n)
+	}
+}
+
+func TestAttemptsReleasedTogetherAllowAtMostTheLimit(t *testing.T) {
+	t.Parallel()
+	l, rdb := newLimiter(t)
+	email := Rule{Name: "t-email", Limit: 5, Window: time.Minute}
+	ip := Rule{Name: "t-ip", Limit: 1000, Window: time.Minute}
+	const n = 50
+	var allowed, refused atomic.Int32
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			retry, limited, err := l.Attempt(context.Background(), Hit{Rule: email, Key: "a@x.test"}, Hit{Rule: ip, Key: "192.0.2.1"})
+			switch {
+			case err != nil:
+				t.Errorf("Attempt: %v", err)
+			case limited && retry <= 0:
+				t.Errorf("limited with retryAfter %v", retry)
+			case limited:
+				refused.Add(1)
+			default:
+				allowed.Add(1)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if allowed.Load() != 5 || refused.Load() != n-5 {
+		t.Errorf("allowed %d, refused %d; want 5 and %d", allowed.Load(), refused.Load(), n-5)
+	}
+	// Refused attempts count nowhere: the address counter holds only the
+	// five allowed, though the email refused the rest.
+	if got, err := rdb.Get(t.Context(), counterKey(ip, "192.0.2.1")).Int(); err != nil || got != 5 {
+		t.Errorf("address counter = %d (%v), want 5", got, err)
+	}
+}
+
+func TestAttemptAndRelease(t *testing.T) {
+	t.Parallel()
+	rule := Rule{Name: "t-rel", Limit: 2, Window: time.Minute}
+	other := Rule{Name: "t-other", Limit: 1, Window: time.Minute}
+	tests := []struct {
+		name        string
+		steps       []string // "attempt", "release", "attempt-both"
+		wantLimited []bool   // per attempt step
+		wantCount   int
+	}{
+		{"within the limit", []string{"attempt", "attempt"}, []bool{false, false}, 2},
+		{"beyond the limit is not counted", []string{"attempt", "attempt", "attempt"}, []bool{false, false, true}, 2},
+		{"a release gives an attempt back", []string{"attempt", "attempt", "release", "attempt"}, []bool{false, false, false}, 2},
+		{"release never goes below zero", []string{"release", "release", "attempt"}, []bool{false}, 1},
+		{"a refusal by another counter takes nothing", []string{"attempt-both", "attempt-both"}, []bool{false, true}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, rdb := newLimiter(t)
+			hit, hit2 := Hit{Rule: rule, Key: "k"}, Hit{Rule: other, Key: "k"}
+			var got []bool
+			for _, step := range tt.steps {
+				var err error
+				var limited bool
+				switch step {
+				case "attempt":
+					_, limited, err = l.Attempt(t.Context(), hit)
+					got = append(got, limited)
+				case "attempt-both":
+					_, limited, err = l.Attempt(t.Context(), hit, hit2)
+					got = append(got, limited)
+				case "release":
+					err = l.Release(t.Context(), hit)
+				}
+				if err != nil {
+					t.Fatalf("%s: %v", step, err)
+				}
+			}
+			if !slices.Equal(got, tt.wantLimited) {
+				t.Errorf("limited = %v, want %v", got, tt.wantLimited)
+			}
+			n, _ := rdb.Get(t.Context(), counterKey(rule, "k")).Int()
+			if n != tt.wantCount {
+				t.Errorf("count = %d, want %d", n, tt.wantCount)
+			}
+		})
 	}
 }

@@ -80,7 +80,7 @@ func TestUsersSharingAHashKeepTheirSessionsAndProfilesApart(t *testing.T) {
 		if err != nil || len(list) != 1 || !list[0].Current {
 			t.Fatalf("Ada's sessions: %+v, %v; want her one", list, err)
 		}
-		if n, err := RevokeOthers(ctx, ReasonRevoked); err != nil || n != 0 {
+		if n, err := RevokeOthers(ctx); err != nil || n != 0 {
 			t.Fatalf("Ada ending her other sessions ended %d (%v); want 0: Bob's is not hers", n, err)
 		}
 	})

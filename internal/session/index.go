@@ -10,15 +10,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Reasons a session ends, as watchers and the sessionEnded subscription
-// report them.
-const (
-	ReasonLogout          = "LOGOUT"
-	ReasonRevoked         = "REVOKED"
-	ReasonPasswordChanged = "PASSWORD_CHANGED"
-	ReasonExpired         = "EXPIRED"
-)
-
 // Info describes one live session for its owner.
 type Info struct {
 	// ID is the public handle: a hash of the storage id, from which neither
@@ -153,35 +144,22 @@ func Revoke(ctx context.Context, id string) (bool, error) {
 			}
 			return true, st.endLocked(ReasonRevoked)
 		}
-		return st.m.destroy(ctx, rec.UserID, in.storageID, ReasonRevoked)
+		n, err := st.m.end(ctx, rec.UserID, ending{ids: []string{in.storageID}}, ReasonRevoked)
+		return n == 1, err
 	}
 	return false, nil
 }
 
 // RevokeOthers ends every session of the signed-in user except the
-// request's own, telling their watchers reason, and returns how many ended.
-func RevokeOthers(ctx context.Context, reason string) (int, error) {
+// request's own (REVOKED), in one step, and returns how many ended.
+func RevokeOthers(ctx context.Context) (int, error) {
 	st, rec, err := signedIn(ctx)
 	if err != nil {
 		return 0, err
 	}
-	infos, err := st.m.list(ctx, rec.UserID)
+	n, err := st.m.end(ctx, rec.UserID, ending{allBut: true, keep: currentID(st)}, ReasonRevoked)
 	if err != nil {
-		return 0, err
-	}
-	current := currentID(st)
-	n := 0
-	for _, in := range infos {
-		if in.storageID == current {
-			continue
-		}
-		ended, err := st.m.destroy(ctx, rec.UserID, in.storageID, reason)
-		if err != nil {
-			return n, fmt.Errorf("revoke other sessions: %w", err)
-		}
-		if ended {
-			n++
-		}
+		return 0, fmt.Errorf("revoke other sessions: %w", err)
 	}
 	return n, nil
 }

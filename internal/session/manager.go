@@ -24,6 +24,15 @@ import (
 	"github.com/sessiongql/server/internal/apperr"
 )
 
+// ErrStaleSignIn reports a sign-in whose password check read credentials
+// that have changed since: it must not create a session (API.md, "a
+// password change is final").
+var ErrStaleSignIn = errors.New("session: the credentials changed during sign-in")
+
+// errNotCreated reports a create that did not happen (the storage id was
+// taken, or the session would already have expired): no cookie is set.
+var errNotCreated = errors.New("session: not created")
+
 // ErrHeadersSent reports a sign-in or sign-out after the response headers
 // were written: the cookie could not be delivered, so nothing was changed.
 var ErrHeadersSent = errors.New("session: response headers already sent")
@@ -83,7 +92,9 @@ func NewManager(rdb redis.UniversalClient, opts Options) *Manager {
 // (field → value) with the rest. It expects k (the key), now, idle and
 // life (ms) as locals, and reads the times at encodeSession's fixed offsets
 // with ms, by hand: the embedded dev Redis (miniredis) has no struct
-// library.
+// library. Every field but the profile ('p', 'e') and a credential
+// version (versionField: 34 bytes from "v:") is read as a session, so
+// values no version of the server wrote are dropped too.
 const pruneLua = `
 local function ms(v, i)
   local n = 0
@@ -94,7 +105,7 @@ local vals = {}
 local all = redis.call('HGETALL', k)
 for i = 1, #all, 2 do
   local f, v = all[i], all[i + 1]
-  if f ~= 'p' and f ~= 'e' then
+  if f ~= 'p' and f ~= 'e' and not (#f == 34 and string.sub(f, 1, 2) == 'v:') then
     local ok = false
     if #v >= 13 and string.byte(v, 1) == 1 then
       ok = math.min(ms(v, 8) + idle, ms(v, 2) + life) > now
@@ -104,63 +115,76 @@ for i = 1, #all, 2 do
 end
 `
 
-// dropIfEmptyLua deletes the hash once no session is left in it (only the
-// profile, or nothing).
+// dropIfEmptyLua deletes the hash once nothing but the profile is left in
+// it: no session, and no credential version still guarding sign-ins.
 const dropIfEmptyLua = `
 if redis.call('HLEN', k) - redis.call('HEXISTS', k, 'p') - redis.call('HEXISTS', k, 'e') <= 0 then
   redis.call('DEL', k)
 end
 `
 
+// Results of saveScript.
+const (
+	saved          = 1
+	notSaved       = 0  // create: the field exists; extend: the session ended
+	staleSignIn    = -1 // create: the password changed since the sign-in read it
+)
+
 // Lua scripts: each reads and changes one user hash (one hash slot), so
 // each runs atomically on a single node or a cluster.
 var (
-	// KEYS: user hash. ARGV: field, session value, ttl ms, now ms, idle ms,
-	// lifetime ms, max sessions per user, mode ("NX" create, "XX" extend),
-	// profile value (create only), the encoded user id (to count this
-	// user's sessions), email (create only).
+	// KEYS: user hash. ARGV: channel, field, session value, ttl ms, now
+	// ms, idle ms, lifetime ms, max sessions per user, mode ("NX" create,
+	// "XX" extend), profile value (create only), the encoded user id (to
+	// count this user's sessions), email (create only), the credential
+	// version field and the version the sign-in read (create only), the
+	// field of the session this one replaces ("" for none).
 	//
-	// A create also drops expired sessions and, beyond the maximum, the
-	// user's oldest. An extension rewrites only the session's own value:
-	// the profile lives apart, so a profile refreshed meanwhile is kept. The
-	// hash's TTL is the latest expiry of its sessions.
+	// A create is refused when the user's credentials changed since the
+	// sign-in read them (CredentialsChanged). It drops expired sessions
+	// and ends, beyond the maximum, the user's oldest (REVOKED). The
+	// session it replaces is ROTATED to this one: its value becomes a
+	// forwarding mark (movedMark and the new storage id), which no request
+	// accepts as a session but a socket follows (loadFollowing) until the
+	// event reaches it; the next prune removes it. An extension rewrites only
+	// the session's own value: the profile lives apart, so a profile
+	// refreshed meanwhile is kept. The hash's TTL is the latest expiry of
+	// its sessions.
 	saveScript = redis.NewScript(`
 local k = KEYS[1]
-local now, idle, life = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-if ARGV[8] == 'XX' then
-  if redis.call('HEXISTS', k, ARGV[1]) == 0 then return 0 end
-  redis.call('HSET', k, ARGV[1], ARGV[2])
+local now, idle, life = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+` + endLua + `
+if ARGV[9] == 'XX' then
+  local cur = redis.call('HGET', k, ARGV[2])
+  if not cur or string.byte(cur, 1) ~= 1 then return 0 end
+  redis.call('HSET', k, ARGV[2], ARGV[3])
 else
-  if redis.call('HSETNX', k, ARGV[1], ARGV[2]) == 0 then return 0 end
-  redis.call('HSET', k, 'p', ARGV[9], 'e', ARGV[11])
+  local cur = tonumber(redis.call('HGET', k, ARGV[13]) or '0') or 0
+  if (tonumber(ARGV[14]) or 0) < cur then return -1 end
+  if redis.call('HSETNX', k, ARGV[2], ARGV[3]) == 0 then return 0 end
+  redis.call('HSET', k, 'p', ARGV[10], 'e', ARGV[12])
 ` + pruneLua + `
   local mine = {}
-  local uid = ARGV[10]
+  local uid = ARGV[11]
   for f, v in pairs(vals) do
-    if string.sub(v, 14, 13 + #uid) == uid then
+    if f ~= ARGV[15] and string.sub(v, 14, 13 + #uid) == uid then
       table.insert(mine, {ms(v, 2), f})
     end
   end
-  local max = tonumber(ARGV[7])
+  local max = tonumber(ARGV[8])
   if #mine > max then
     table.sort(mine, function(a, b) return a[1] < b[1] end)
-    for i = 1, #mine - max do redis.call('HDEL', k, mine[i][2]) end
+    for i = 1, #mine - max do finish(mine[i][2], 'REVOKED') end
+  end
+  if ARGV[15] ~= '' and redis.call('HEXISTS', k, ARGV[15]) == 1 then
+    redis.call('HSET', k, ARGV[15], '\2' .. ARGV[2])
+    redis.call('PUBLISH', ARGV[1], ARGV[15] .. 'ROTATED' .. ARGV[2])
   end
 end
-if redis.call('PTTL', k) < tonumber(ARGV[3]) then
-  redis.call('PEXPIRE', k, ARGV[3])
+if redis.call('PTTL', k) < tonumber(ARGV[4]) then
+  redis.call('PEXPIRE', k, ARGV[4])
 end
 return 1`)
-	// KEYS: user hash. ARGV: field, event channel, event message
-	// (published only when a session was deleted and the message is set).
-	deleteScript = redis.NewScript(`
-local k = KEYS[1]
-local n = redis.call('HDEL', k, ARGV[1])
-if n == 1 then
-` + dropIfEmptyLua + `
-  if ARGV[3] ~= '' then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
-end
-return n`)
 )
 
 func (m *Manager) storeCtx(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -171,28 +195,56 @@ func unavailable(op string, err error) error {
 	return fmt.Errorf("%s: %w: %w", op, apperr.ErrUnavailable, err)
 }
 
+// movedMark starts the value left where a session was replaced by its
+// successor (saveScript), followed by the successor's storage id.
+const movedMark = 2
+
 // load returns the live record for a well-formed token, or nil: one HMGET
 // of the session and its user's profile.
 func (m *Manager) load(ctx context.Context, tok parsedToken) (*record, error) {
+	rec, _, err := m.loadValue(ctx, tok)
+	return rec, err
+}
+
+// loadFollowing is load for a connection that follows its browser's
+// session: where the session was replaced, it reads the successor, and
+// returns its storage id.
+func (m *Manager) loadFollowing(ctx context.Context, tok parsedToken) (*record, string, error) {
+	for range 3 { // a successor replaced in turn before the event came
+		rec, movedTo, err := m.loadValue(ctx, tok)
+		if movedTo == "" || err != nil {
+			return rec, tok.storageID, err
+		}
+		tok.storageID = movedTo
+	}
+	return nil, tok.storageID, nil
+}
+
+// loadValue reads a session: its live record, or where it was replaced,
+// the successor's storage id.
+func (m *Manager) loadValue(ctx context.Context, tok parsedToken) (rec *record, movedTo string, err error) {
 	ctx, cancel := m.storeCtx(ctx)
 	defer cancel()
 	vals, err := m.rdb.HMGet(ctx, userKey(tok.tag), tok.storageID, profileField, emailField).Result()
 	if err != nil {
-		return nil, unavailable("load session", err)
+		return nil, "", unavailable("load session", err)
 	}
 	sv, ok := vals[0].(string)
 	if !ok {
-		return nil, nil
+		return nil, "", nil
 	}
-	rec, err := decodeSession([]byte(sv))
+	if len(sv) == 1+storageIDLen && sv[0] == movedMark {
+		return nil, sv[1:], nil
+	}
+	rec, err = decodeSession([]byte(sv))
 	if err != nil || !m.expiresAt(rec).After(m.opts.Now()) {
 		// Corrupt, or ended: anonymous, as for any unknown token.
-		return nil, nil
+		return nil, "", nil
 	}
 	pv, _ := vals[1].(string)
 	ev, _ := vals[2].(string)
 	rec.applyProfile([]byte(pv), []byte(ev))
-	return rec, nil
+	return rec, "", nil
 }
 
 // expiresAt is the earlier of idle expiry and absolute expiry.
@@ -207,11 +259,13 @@ func (m *Manager) expiresAt(rec *record) time.Time {
 
 // write stores rec under storageID. mode "NX" creates (the field must not
 // exist) and writes the profile, "XX" updates (a session ended meanwhile
-// stays ended). It reports whether the write happened.
-func (m *Manager) write(ctx context.Context, storageID string, rec *record, mode string) (bool, error) {
+// stays ended). A create checks version against the user's credential
+// version and ends the session replaced (its storage id, or ""). It
+// returns saved, notSaved or staleSignIn.
+func (m *Manager) write(ctx context.Context, storageID string, rec *record, mode string, version int64, replaced string) (int, error) {
 	val, err := rec.encodeSession()
 	if err != nil {
-		return false, err
+		return notSaved, err
 	}
 	var profile, email []byte
 	if mode == "NX" {
@@ -220,35 +274,19 @@ func (m *Manager) write(ctx context.Context, storageID string, rec *record, mode
 	now := m.opts.Now()
 	ttl := m.expiresAt(rec).Sub(now)
 	if ttl < time.Millisecond {
-		return false, nil
+		return notSaved, nil
 	}
 	ctx, cancel := m.storeCtx(ctx)
 	defer cancel()
 	n, err := saveScript.Run(ctx, m.rdb, []string{userKey(tagOf(rec.UserID))},
-		storageID, val, ttl.Milliseconds(), now.UnixMilli(), m.opts.IdleTimeout.Milliseconds(),
+		eventsChannel, storageID, val, ttl.Milliseconds(), now.UnixMilli(), m.opts.IdleTimeout.Milliseconds(),
 		m.opts.Lifetime.Milliseconds(), m.opts.MaxPerUser, mode, profile, appendUserID(nil, rec.UserID), email,
+		versionField(rec.UserID), version, replaced,
 	).Int()
 	if err != nil {
-		return false, unavailable("save session", err)
+		return notSaved, unavailable("save session", err)
 	}
-	return n == 1, nil
-}
-
-// destroy deletes a session and, when reason is not empty, tells every
-// instance's watchers why it ended. It reports whether the session still
-// existed.
-func (m *Manager) destroy(ctx context.Context, userID, storageID, reason string) (bool, error) {
-	ctx, cancel := m.storeCtx(ctx)
-	defer cancel()
-	msg := ""
-	if reason != "" {
-		msg = endedEvent(storageID, reason)
-	}
-	n, err := deleteScript.Run(ctx, m.rdb, []string{userKey(tagOf(userID))}, storageID, eventsChannel, msg).Int()
-	if err != nil {
-		return false, unavailable("delete session", err)
-	}
-	return n == 1, nil
+	return n, nil
 }
 
 // cookie returns the session cookie carrying value; maxAge < 0 expires it.

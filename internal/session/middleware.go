@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/gorilla/sessions"
+
+	"github.com/sessiongql/server/internal/apperr"
 )
 
 type stateKey struct{}
@@ -24,6 +26,9 @@ type state struct {
 	mu      sync.Mutex
 	sess    *sessions.Session
 	loadErr error
+	// socket marks one operation on a websocket (Socket.Operation): it
+	// has no response to carry a cookie.
+	socket bool
 }
 
 // record returns the signed-in session's record, or nil. Callers hold mu.
@@ -99,11 +104,36 @@ func UserID(ctx context.Context) (string, error) {
 	return "", nil
 }
 
-// SignIn ends the request's current session, if any, and starts a new one
-// for userID with a fresh token, set as the cookie of this response. When
-// the current session was already userID's (a second login, a password
-// change), the new session replaces it: watchers of the old one follow the
-// new one instead of being told it ended.
+// ErrNeedsHTTP refuses a sign-in over a websocket, which has no response
+// to carry the new cookie. Resolvers check CheckCanSignIn before they
+// change anything.
+var ErrNeedsHTTP = apperr.Input("", "This operation sets the session cookie: send it over HTTP, not the websocket.")
+
+// CheckCanSignIn tells, before a resolver changes anything, whether SignIn
+// could deliver a cookie on this request.
+func CheckCanSignIn(ctx context.Context) error {
+	st := from(ctx)
+	if st == nil {
+		return fmt.Errorf("session: SignIn outside the session middleware")
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	switch {
+	case st.socket:
+		return ErrNeedsHTTP
+	case st.w.wroteHeader:
+		return ErrHeadersSent
+	}
+	return nil
+}
+
+// SignIn starts a new session for userID with a fresh token, set as the
+// cookie of this response, and ends the request's current session, if
+// any. When the current session was already userID's (a second login, a
+// password change), the new session replaces it in the same step: the
+// browser's sockets follow the new one instead of being told it ended.
+// ErrStaleSignIn when the user's password changed since p's
+// CredentialVersion was read: nothing is created.
 func SignIn(ctx context.Context, userID string, p Profile) error {
 	st := from(ctx)
 	if st == nil {
@@ -111,19 +141,17 @@ func SignIn(ctx context.Context, userID string, p Profile) error {
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	if st.socket {
+		return ErrNeedsHTTP
+	}
 	if st.w.wroteHeader {
 		return ErrHeadersSent
 	}
 	m := st.m
-	oldID, rotating := "", false
-	if rec := st.record(); rec != nil {
-		oldID, rotating = st.sess.ID, rec.UserID == userID
-	}
-	reason := ReasonLogout
-	if rotating {
-		reason = "" // announced as a rotation once the new session exists
-	}
-	if err := st.endLocked(reason); err != nil {
+	replaces := ""
+	if rec := st.record(); rec != nil && rec.UserID == userID {
+		replaces = st.sess.ID
+	} else if err := st.endLocked(ReasonLogout); err != nil {
 		return err
 	}
 	now := m.opts.Now().UnixMilli()
@@ -140,16 +168,11 @@ func SignIn(ctx context.Context, userID string, p Profile) error {
 		Name:        p.Name,
 		UserCreated: p.CreatedAt.UnixMilli(),
 	}
+	s.Values[signInKey{}] = signIn{version: p.CredentialVersion, replaces: replaces}
 	if err := m.Save(st.r, &st.w, s); err != nil {
-		if rotating {
-			m.publish(ctx, endedEvent(oldID, ReasonLogout))
-		}
 		return err
 	}
 	st.sess, st.loadErr = s, nil
-	if rotating {
-		m.publish(ctx, rotatedEvent(oldID, s.ID))
-	}
 	return nil
 }
 

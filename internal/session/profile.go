@@ -13,6 +13,10 @@ type Profile struct {
 	Email     string
 	Name      string
 	CreatedAt time.Time
+	// CredentialVersion is the version of the user's password that the
+	// sign-in checked (store.User.CredentialVersion); SignIn refuses it
+	// once CredentialsChanged has recorded a newer one. Not stored.
+	CredentialVersion int64
 }
 
 // User returns the signed-in user's id and the profile their session

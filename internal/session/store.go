@@ -15,7 +15,17 @@ type (
 	tokenKey  struct{}
 	// endReasonKey carries why Save ends a session (LOGOUT by default).
 	endReasonKey struct{}
+	// signInKey carries a new session's signIn.
+	signInKey struct{}
 )
+
+// signIn is what creating a session checks and replaces: the credential
+// version its password check read, and the storage id of the browser's
+// session it succeeds ("" for none).
+type signIn struct {
+	version  int64
+	replaces string
+}
 
 // Get returns the named session through gorilla's per-request registry.
 // Within this project the middleware loads the session once per request;
@@ -62,10 +72,11 @@ func (m *Manager) live(r *http.Request, name string) (*sessions.Session, error) 
 }
 
 // Save persists s and writes its cookie to w:
-//   - Options.MaxAge < 0 ends the session in Redis (key and index entry) and
-//     expires the cookie;
+//   - Options.MaxAge < 0 ends the session (Manager.end) and expires the
+//     cookie;
 //   - a session with no ID gets a fresh token and is created (it must carry
-//     a user: anonymous sessions are never stored);
+//     a user: anonymous sessions are never stored); ErrStaleSignIn when the
+//     user's password changed since the sign-in checked it;
 //   - otherwise the session's lifetime is extended, if it still exists.
 func (m *Manager) Save(r *http.Request, w http.ResponseWriter, s *sessions.Session) error {
 	rec, _ := s.Values[recordKey{}].(*record)
@@ -75,7 +86,7 @@ func (m *Manager) Save(r *http.Request, w http.ResponseWriter, s *sessions.Sessi
 			if !ok {
 				reason = ReasonLogout
 			}
-			if _, err := m.destroy(r.Context(), rec.UserID, s.ID, reason); err != nil {
+			if _, err := m.end(r.Context(), rec.UserID, ending{ids: []string{s.ID}}, reason); err != nil {
 				return err
 			}
 		}
@@ -95,15 +106,22 @@ func (m *Manager) Save(r *http.Request, w http.ResponseWriter, s *sessions.Sessi
 			return err
 		}
 		tok, _ := parseToken(token)
-		if _, err := m.write(r.Context(), tok.storageID, rec, "NX"); err != nil {
+		in, _ := s.Values[signInKey{}].(signIn)
+		switch n, err := m.write(r.Context(), tok.storageID, rec, "NX", in.version, in.replaces); {
+		case err != nil:
 			return err
+		case n == staleSignIn:
+			return ErrStaleSignIn
+		case n != saved:
+			return errNotCreated
 		}
+		delete(s.Values, signInKey{})
 		s.ID = tok.storageID
 		s.Values[tokenKey{}] = token
 		s.IsNew = false
 	} else {
-		ok, err := m.write(r.Context(), s.ID, rec, "XX")
-		if err != nil || !ok {
+		n, err := m.write(r.Context(), s.ID, rec, "XX", 0, "")
+		if err != nil || n != saved {
 			return err
 		}
 	}

@@ -27,7 +27,9 @@ func newFixture(t *testing.T, opts session.Options) *fixture {
 	f := &fixture{rdb: redis.NewClient(&redis.Options{Addr: srv.Addr()}), now: time.UnixMilli(1763900000000)}
 	t.Cleanup(func() { f.rdb.Close() })
 	opts.CookieName, opts.Timeout = "sid", 2*time.Second
-	opts.Now = func() time.Time { return f.now }
+	if opts.Now == nil { // the test's clock, unless it wants the real one
+		opts.Now = func() time.Time { return f.now }
+	}
 	f.m = session.NewManager(f.rdb, opts)
 	t.Cleanup(func() { f.m.Close() })
 	return f

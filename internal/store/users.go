@@ -32,6 +32,10 @@ type User struct {
 	Name         string
 	PasswordHash []byte
 	CreatedAt    time.Time
+	// CredentialVersion counts the user's password changes. A sign-in
+	// reads it with the hash it checks, so that a password change made
+	// meanwhile can refuse that sign-in (session.CredentialsChanged).
+	CredentialVersion int64
 }
 
 type userDoc struct {
@@ -40,33 +44,44 @@ type userDoc struct {
 	Name         string        `bson:"name"`
 	PasswordHash []byte        `bson:"passwordHash"`
 	CreatedAt    time.Time     `bson:"createdAt"`
+	// Absent from documents older than the field: version 0.
+	CredentialVersion int64 `bson:"credentialVersion,omitempty"`
 }
 
 func (d *userDoc) user() User {
-	return User{ID: d.ID.Hex(), Email: d.Email, Name: d.Name, PasswordHash: d.PasswordHash, CreatedAt: d.CreatedAt.UTC()}
+	return User{ID: d.ID.Hex(), Email: d.Email, Name: d.Name, PasswordHash: d.PasswordHash, CreatedAt: d.CreatedAt.UTC(), CredentialVersion: d.CredentialVersion}
 }
 
 // Users is the users collection.
 type Users struct {
 	coll    *mongo.Collection
 	timeout time.Duration
+	indexes *Indexes
 }
 
-// NewUsers returns the users collection of db, creating its unique email
-// index if missing. timeout bounds each call.
+// NewUsers returns the users collection of db and creates its unique email
+// index if missing: at once if MongoDB answers within timeout, else in the
+// background until it does or ctx ends (see [Indexes]). It fails only when
+// MongoDB answers and refuses the index (duplicate emails, say). timeout
+// bounds each call.
 func NewUsers(ctx context.Context, db *mongo.Database, timeout time.Duration) (*Users, error) {
 	u := &Users{coll: db.Collection("users"), timeout: timeout}
-	ctx, cancel := context.WithTimeout(ctx, max(timeout, startupTimeout))
-	defer cancel()
-	err := ensureIndexes(ctx, u.coll, mongo.IndexModel{
-		Keys:    bson.D{{Key: "email", Value: 1}},
-		Options: options.Index().SetUnique(true).SetName("email_unique"),
+	ix, err := createIndexes(ctx, "users", timeout, func(ctx context.Context) error {
+		return ensureIndexes(ctx, u.coll, mongo.IndexModel{
+			Keys:    bson.D{{Key: "email", Value: 1}},
+			Options: options.Index().SetUnique(true).SetName("email_unique"),
+		})
 	})
 	if err != nil {
 		return nil, err
 	}
+	u.indexes = ix
 	return u, nil
 }
+
+// Indexes is the creation of the collection's indexes, for readiness
+// checks and shutdown.
+func (u *Users) Indexes() *Indexes { return u.indexes }
 
 // Create inserts u and returns it with its new ID and creation time
 // (millisecond precision, as MongoDB stores it). ErrEmailTaken when the
@@ -128,23 +143,32 @@ func classify(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
-// SetPasswordHash replaces the user's password hash; ErrNotFound when the
-// user is gone.
-func (u *Users) SetPasswordHash(ctx context.Context, id string, hash []byte) error {
+// SetPassword replaces the user's password hash and advances their
+// credential version, in one update; it returns the user as updated.
+// ErrNotFound when the user is gone.
+func (u *Users) SetPassword(ctx context.Context, id string, hash []byte) (User, error) {
 	oid, err := bson.ObjectIDFromHex(id)
 	if err != nil {
-		return ErrNotFound
+		return User{}, ErrNotFound
 	}
 	ctx, cancel := context.WithTimeout(ctx, u.timeout)
 	defer cancel()
-	res, err := u.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: oid}}, bson.D{{Key: "$set", Value: bson.D{{Key: "passwordHash", Value: hash}}}})
-	if err != nil {
-		return classify("update password", err)
+	var doc userDoc
+	err = u.coll.FindOneAndUpdate(ctx,
+		bson.D{{Key: "_id", Value: oid}},
+		bson.D{
+			{Key: "$set", Value: bson.D{{Key: "passwordHash", Value: hash}}},
+			{Key: "$inc", Value: bson.D{{Key: "credentialVersion", Value: int64(1)}}},
+		},
+		options.FindOneAndUpdate().SetReturnDocument(options.After),
+	).Decode(&doc)
+	switch {
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return User{}, ErrNotFound
+	case err != nil:
+		return User{}, classify("update password", err)
 	}
-	if res.MatchedCount == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return doc.user(), nil
 }
 
 // UpdateProfile sets the user's email and name (normalized by the caller)
