@@ -27,6 +27,9 @@ type ServerOptions struct {
 	Extensions []graphql.HandlerExtension
 	// Sockets tracks websocket connections for a clean shutdown.
 	Sockets *Sockets
+	// MaxSocketOperations bounds the operations one websocket runs at
+	// once (WS_MAX_OPERATIONS).
+	MaxSocketOperations int
 }
 
 // NewServer builds the GraphQL handler explicitly (handler.New, not the
@@ -39,14 +42,20 @@ func NewServer(r *Resolver, opts ServerOptions) http.Handler {
 	cfg := Config{Resolvers: r, Directives: DirectiveRoot{Auth: Auth}}
 	// first and limit multiply the cost of what they return.
 	cfg.Complexity.Deck.Cards = func(child int, first *int, _ *string) int { return 1 + child*orDefault(first, 50) }
-	cfg.Complexity.Query.DueCards = func(child int, _ *string, limit *int) int { return 1 + child*orDefault(limit, 20) }
+	cfg.Complexity.Query.DueCards = func(child int, _ *string, limit *int) int {
+		return databaseRootCost + child*orDefault(limit, 20)
+	}
+	// Each root field that reads MongoDB costs at least databaseRootCost,
+	// so aliases cannot fan one request out into many queries.
+	cfg.Complexity.Query.Decks = func(child int) int { return databaseRootCost + child }
+	cfg.Complexity.Query.Deck = func(child int, _ string) int { return databaseRootCost + child }
 	srv := handler.New(NewExecutableSchema(cfg))
 	// The first transport that supports a request serves it: POST, nearly
 	// every request, is asked first. They support disjoint requests.
 	srv.AddTransport(postTransport{})
-	srv.AddTransport(transport.GET{})
+	srv.AddTransport(getTransport{})
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(websocketTransport(opts.AllowedOrigins))
+	srv.AddTransport(websocketTransport(opts.AllowedOrigins, max(opts.MaxSocketOperations, 1)))
 
 	// A query's tokens bound the work done before any limit below runs:
 	// validation of many same-named aliases is quadratic, and 10,000-field
@@ -58,9 +67,9 @@ func NewServer(r *Resolver, opts ServerOptions) http.Handler {
 	if opts.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	srv.Use(SubscriptionAuth{})
+	srv.Use(socketOperations{})
 	srv.Use(DepthLimit{Max: opts.MaxDepth})
-	srv.Use(extension.FixedComplexityLimit(opts.MaxComplexity))
+	srv.Use(&ComplexityLimit{Max: opts.MaxComplexity})
 	srv.Use(batchLoaders{decks: r.Decks, now: time.Now})
 
 	for _, ext := range opts.Extensions {
@@ -74,18 +83,6 @@ func NewServer(r *Resolver, opts ServerOptions) http.Handler {
 		sockets = &Sockets{}
 	}
 	return sockets.track(srv)
-}
-
-// postTransport is gqlgen's POST transport, recognising the usual
-// Content-Type without parsing it (a media-type parse and its map were 1.3%
-// of an anonymous request's CPU).
-type postTransport struct{ transport.POST }
-
-func (p postTransport) Supports(r *http.Request) bool {
-	if r.Method == http.MethodPost && r.Header.Get("Content-Type") == "application/json" {
-		return r.Header.Get("Upgrade") == ""
-	}
-	return p.POST.Supports(r)
 }
 
 // maxQueryTokens is the largest query the parser reads.
