@@ -98,7 +98,8 @@ const (
 // It is gqlgen's complexity (each field 1 plus its children, first and
 // limit multiplying, databaseRootCost for database roots) plus
 // introspectionRootCost for each introspection root field, which gqlgen
-// does not count. The standard introspection query costs about 300.
+// does not count: the standard introspection query (one __schema) costs
+// 100.
 type ComplexityLimit struct {
 	Max int
 	es  graphql.ExecutableSchema

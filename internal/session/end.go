@@ -83,9 +83,9 @@ return n`)
 // ending says which sessions Manager.end ends: the listed storage ids, or
 // every session of the user but keep.
 type ending struct {
-	ids       []string
-	allBut    bool
-	keep      string
+	ids        []string
+	allBut     bool
+	keep       string
 	version    int64 // recorded when hasVersion (CredentialsChanged)
 	hasVersion bool
 }

@@ -125,9 +125,9 @@ end
 
 // Results of saveScript.
 const (
-	saved          = 1
-	notSaved       = 0  // create: the field exists; extend: the session ended
-	staleSignIn    = -1 // create: the password changed since the sign-in read it
+	saved       = 1
+	notSaved    = 0  // create: the field exists; extend: the session ended
+	staleSignIn = -1 // create: the password changed since the sign-in read it
 )
 
 // Lua scripts: each reads and changes one user hash (one hash slot), so
