@@ -282,6 +282,13 @@ func jsonPost(base string, body io.Reader) *http.Request {
 // closeWrite, and returns the answer's status and body.
 func rawExchange(t *testing.T, addr, request string, closeWrite bool) (int, string) {
 	t.Helper()
+	resp, body := rawResponse(t, addr, request, closeWrite)
+	return resp.StatusCode, string(body)
+}
+
+// rawResponse is rawExchange's answer whole: the response, its body read.
+func rawResponse(t *testing.T, addr, request string, closeWrite bool) (*http.Response, []byte) {
+	t.Helper()
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -298,7 +305,7 @@ func rawExchange(t *testing.T, addr, request string, closeWrite bool) (int, stri
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
+	return resp, body
 }
 
 // stalledPost declares a 100-byte JSON body and sends only body.
@@ -320,9 +327,9 @@ func TestBodyCutShortIsRefusedCleanly(t *testing.T) {
 
 func TestSlowBodyIsCutOff(t *testing.T) {
 	var reached atomic.Bool
-	srv := httptest.NewServer(limitBody(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+	srv := httptest.NewServer(limitBody(maxBodyBytes, 200*time.Millisecond)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		reached.Store(true)
-	}), maxBodyBytes, 200*time.Millisecond))
+	})))
 	defer srv.Close()
 	// 100 bytes declared, 10 sent, and the client keeps the connection open.
 	status, body := rawExchange(t, srv.Listener.Addr().String(), stalledPost(`{"query":`), false)

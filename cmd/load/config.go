@@ -22,6 +22,11 @@ const (
 	maxUsers       = 1000
 	maxDecks       = 200
 	maxCards       = 1000
+	// maxRevokeConcurrency bounds -revoke-c.
+	maxRevokeConcurrency = 1000
+	// maxSessionsPerUser is the server's cap on one user's sessions
+	// (session.Options.MaxPerUser): a login beyond it ends the oldest.
+	maxSessionsPerUser = 1000
 	// setupConcurrency is how many setup requests (registrations, decks,
 	// cards, subscription logins) run at once.
 	setupConcurrency = 8
@@ -46,6 +51,13 @@ type config struct {
 	Cards       int    // per deck (decks, mixed); 0: the scenario's default
 	Timeline    bool   // report the window second by second (HTTP scenarios)
 	Verify      bool   // after the window, check every user's session and sign-in
+
+	// The sockets scenario.
+	Revoke            int           // sessions revoked at once; 0: Concurrency/10
+	RevokeConcurrency int           // revokeSession requests in flight at once; 0: 64
+	RevokeAt          time.Duration // release the revocations no sooner than this after the first socket opened
+	ServerPID         int           // the server's pid, for its VmRSS; 0: none
+	ServerPIDFile     string        // or a file holding it
 
 	Client   *http.Client // every request and websocket goes through it; no Timeout
 	Progress io.Writer    // setup progress and notes; never the result
@@ -141,13 +153,38 @@ func (c *config) validate() error {
 		return fmt.Errorf("-decks must be 0 to %d", maxDecks)
 	case c.Cards < 0 || c.Cards > maxCards:
 		return fmt.Errorf("-cards must be 0 to %d", maxCards)
-	case c.Timeline && c.Scenario == "ws":
-		return errors.New("-timeline is for the HTTP scenarios, not ws")
-	case c.Verify && (c.Scenario == "ws" || !sc.users):
+	case c.Timeline && sc.sockets:
+		return fmt.Errorf("-timeline is for the HTTP scenarios, not %s", c.Scenario)
+	case c.Verify && (sc.sockets || !sc.users):
 		return fmt.Errorf("-verify needs a scenario whose users keep their sessions; %s has none", c.Scenario)
+	case c.Revoke < 0 || c.Revoke > c.Concurrency:
+		return errors.New("-revoke must be 0 to -c")
+	case c.RevokeConcurrency < 0 || c.RevokeConcurrency > maxRevokeConcurrency:
+		return fmt.Errorf("-revoke-c must be 0 to %d", maxRevokeConcurrency)
+	case c.RevokeAt < 0 || c.RevokeAt > maxDuration:
+		return fmt.Errorf("-revoke-at must be 0 to %s", maxDuration)
+	case c.ServerPID < 0:
+		return errors.New("-server-pid must not be negative")
+	case c.ServerPID > 0 && c.ServerPIDFile != "":
+		return errors.New("give -server-pid or -server-pid-file, not both")
+	case c.Scenario == "sockets" && len(c.URLs) != 1:
+		return errors.New("sockets measures one server instance: give one -url")
 	}
 	if c.Users == 0 {
 		c.Users = min(c.Concurrency, 32)
+	}
+	if c.Scenario == "sockets" {
+		if c.Revoke == 0 {
+			c.Revoke = max(c.Concurrency/10, 1)
+		}
+		if c.RevokeConcurrency == 0 {
+			c.RevokeConcurrency = 64
+		}
+		// Each user keeps the session it registered with, to revoke from.
+		if per := sessionsPerUser(c.Concurrency, c.Users); per+1 > maxSessionsPerUser {
+			return fmt.Errorf("-c %d over -users %d is %d sessions per user, and the server keeps at most %d per user "+
+				"(one of them the session that revokes): give more -users", c.Concurrency, c.Users, per, maxSessionsPerUser)
+		}
 	}
 	if c.Decks == 0 {
 		c.Decks = sc.decks

@@ -129,7 +129,7 @@ func TestScenarioListPrintsEveryScenario(t *testing.T) {
 	if err := run(context.Background(), []string{"load", "-scenario", "list"}, &out, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"anon", "me", "sessions", "decks", "login", "mixed", "ws"} {
+	for _, name := range []string{"anon", "me", "sessions", "decks", "login", "mixed", "ws", "sockets"} {
 		if !strings.Contains(out.String(), "  "+name+" ") {
 			t.Errorf("list lacks %s:\n%s", name, out.String())
 		}

@@ -18,8 +18,9 @@ import (
 )
 
 // startServer builds the real server from the module root and runs it on a
-// free loopback port with in-process stores; it is stopped at cleanup.
-func startServer(t *testing.T) string {
+// free loopback port with in-process stores; it is stopped at cleanup. It
+// returns the base URL and the server's pid.
+func startServer(t *testing.T) (string, int) {
 	t.Helper()
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
@@ -73,7 +74,7 @@ func startServer(t *testing.T) string {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return base
+				return base, cmd.Process.Pid
 			}
 		}
 		select {
@@ -104,8 +105,8 @@ func TestScenariosAgainstTheRealServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts the server")
 	}
-	base := startServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	base, pid := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
 	t.Run("anon through run, -json and -json-file", func(t *testing.T) {
@@ -166,6 +167,54 @@ func TestScenariosAgainstTheRealServer(t *testing.T) {
 			}
 		})
 	}
+
+	// Issue 13's run at a small scale: 50 sockets of 5 users, 10 revoked at
+	// once, the server's RSS read from /proc through a pid file.
+	t.Run("sockets", func(t *testing.T) {
+		pidFile := filepath.Join(t.TempDir(), "server.pid")
+		if err := os.WriteFile(pidFile, []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var stdout, stderr bytes.Buffer
+		err := run(ctx, []string{"load", "-url", base, "-scenario", "sockets", "-c", "50", "-users", "5", "-revoke", "10",
+			"-revoke-c", "4", "-server-pid-file", pidFile, "-d", "10s", "-warmup", "100ms", "-json"}, &stdout, &stderr)
+		t.Logf("setup:\n%s", stderr.String())
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+		var res result
+		if err := json.Unmarshal(stdout.Bytes(), &res); err != nil || res.Sockets == nil {
+			t.Fatalf("-json output: %v\n%s", err, stdout.String())
+		}
+		var out bytes.Buffer
+		printReport(&out, res)
+		t.Logf("\n%s", out.String())
+		checkClean(t, res)
+		sr := res.Sockets
+		if sr.SignedIn != 50 || sr.Subscribed != 50 || sr.SessionsPerUser != 10 || sr.ServerSubscriptions < 50 {
+			t.Errorf("signed in %d, subscribed %d, %d per user, server counts %d; want 50, 50, 10, at least 50",
+				sr.SignedIn, sr.Subscribed, sr.SessionsPerUser, sr.ServerSubscriptions)
+		}
+		u := sr.Server
+		if u.RSSSource != fmt.Sprintf("/proc/%d/status VmRSS", pid) || u.RSSBefore <= 0 || u.RSSAfter <= 0 || u.RSSEnd <= 0 ||
+			u.GoroutinesAfter <= u.GoroutinesBefore {
+			t.Errorf("server %+v", u)
+		}
+		if res.Requests != 10 || sr.Chosen != 10 || sr.Revoked != 10 || sr.Events != 10 || sr.Lost != 0 || sr.Reasons["REVOKED"] != 10 {
+			t.Errorf("requests %d, chosen %d, revoked %d, events %d, lost %d, reasons %v; want 10 each, none lost",
+				res.Requests, sr.Chosen, sr.Revoked, sr.Events, sr.Lost, sr.Reasons)
+		}
+		if sr.Completes != 10 || sr.Closed4403 != 10 || sr.NotClosed != 0 {
+			t.Errorf("complete %d, closed 4403 %d, still open %d", sr.Completes, sr.Closed4403, sr.NotClosed)
+		}
+		if sr.Others != 40 || sr.OthersDisturbed != 0 || len(sr.Unexpected) > 0 {
+			t.Errorf("others %d, disturbed %d, unexpected %v", sr.Others, sr.OthersDisturbed, sr.Unexpected)
+		}
+		// (From the response, an event or close may come first and count 0.)
+		if sr.EventFromRequest.Max <= 0 || sr.CloseLatency.Max < sr.CloseLatency.P50 || len(sr.Targets) != 4 {
+			t.Errorf("event %+v, close %+v, targets %+v", sr.EventFromRequest, sr.CloseLatency, sr.Targets)
+		}
+	})
 }
 
 // checkClean fails unless res has requests and no errors of any kind.

@@ -23,6 +23,14 @@ func execute(ctx context.Context, cfg config) (result, error) {
 	// registrations can take longer than -timeout.
 	setupCl := &gqlClient{http: cfg.Client, timeout: max(cfg.Timeout, setupTimeout), origin: cfg.Origin}
 	res := newResult(cfg)
+	var pr *probe
+	if sc.name == "sockets" {
+		// A wrong -server-pid stops the run before any setup.
+		var err error
+		if pr, err = newProbe(cfg, cl); err != nil {
+			return res, err
+		}
+	}
 
 	setupStart := time.Now()
 	var users []*user
@@ -39,8 +47,11 @@ func execute(ctx context.Context, cfg config) (result, error) {
 	} else {
 		res.Users = 0
 	}
-	if sc.name == "ws" {
+	switch sc.name {
+	case "ws":
 		return driveSubscriptions(ctx, cfg, cl, setupCl, users, res, setupStart)
+	case "sockets":
+		return driveSockets(ctx, cfg, cl, setupCl, users, pr, res, setupStart)
 	}
 	res.SetupSeconds = seconds(time.Since(setupStart))
 	res = drive(ctx, cfg, sc, cl, users, res)

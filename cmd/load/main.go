@@ -86,8 +86,8 @@ func parseFlags(args []string, stderr io.Writer) (config, output, error) {
 	var urls urlList
 	var out output
 	fs.Var(&urls, "url", "server base `URL`, or its GraphQL endpoint; repeat or comma-separate to spread workers\nround-robin over several instances (a session made on one is used on all) (default http://127.0.0.1:8080)")
-	fs.IntVar(&cfg.Concurrency, "c", 32, "concurrent workers, each one keep-alive connection issuing requests back to back\n(ws: subscriptions)")
-	fs.DurationVar(&cfg.Duration, "d", 10*time.Second, "measured duration (at most 1h)")
+	fs.IntVar(&cfg.Concurrency, "c", 32, "concurrent workers, each one keep-alive connection issuing requests back to back\n(ws, sockets: subscriptions, each on its own socket)")
+	fs.DurationVar(&cfg.Duration, "d", 10*time.Second, "measured duration (at most 1h); sockets: the longest wait for events and closes")
 	fs.DurationVar(&cfg.Warmup, "warmup", 2*time.Second, "load before measuring, not counted")
 	fs.StringVar(&cfg.Scenario, "scenario", "me", "what to send; list prints them")
 	fs.IntVar(&cfg.Users, "users", 0, "signed-in users to create in setup (default min(c, 32))")
@@ -100,9 +100,14 @@ func parseFlags(args []string, stderr io.Writer) (config, output, error) {
 	fs.IntVar(&cfg.Cards, "cards", 0, "cards per deck for decks (default 50) and mixed (default 20)")
 	fs.BoolVar(&cfg.Timeline, "timeline", false, "also report the window second by second, by the second each request was sent:\n"+
 		"ok, SERVICE_UNAVAILABLE, failed checks, other failures, lost (no HTTP answer), slowest;\n"+
-		"the window then starts on a whole second of the clock (not for ws)")
+		"the window then starts on a whole second of the clock (not for ws or sockets)")
 	fs.BoolVar(&cfg.Verify, "verify", false, "after the window, ask me with every user's session from setup and sign every\n"+
-		"user in again, once each, and report how many answered (not for ws or anon)")
+		"user in again, once each, and report how many answered (not for ws, sockets or anon)")
+	fs.IntVar(&cfg.Revoke, "revoke", 0, "sockets: sessions revoked at once (default -c/10)")
+	fs.IntVar(&cfg.RevokeConcurrency, "revoke-c", 0, "sockets: revokeSession requests in flight at once (default 64)")
+	fs.DurationVar(&cfg.RevokeAt, "revoke-at", 0, "sockets: release the revocations no sooner than this after the first socket opened\n(default: as soon as the server counts every subscription, -warmup and the memory reading are done)")
+	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "sockets: the server's `pid`, to read its VmRSS from /proc (default: process_resident_memory_bytes from /metrics)")
+	fs.StringVar(&cfg.ServerPIDFile, "server-pid-file", "", "sockets: a `file` holding the server's pid, instead of -server-pid")
 	fs.BoolVar(&out.json, "json", false, "print the result as one JSON object")
 	fs.StringVar(&out.jsonFile, "json-file", "", "also write the result as JSON to `path`")
 	fs.Usage = func() {

@@ -43,6 +43,9 @@ type result struct {
 
 	Ops map[string]opResult `json:"ops"` // per operation
 	WS  *wsResult           `json:"ws,omitempty"`
+	// Sockets is the sockets scenario's figures; Requests and the
+	// figures with it are then its revokeSession requests.
+	Sockets *socketsResult `json:"sockets,omitempty"`
 }
 
 // delivery is whether every request sent got an HTTP answer.
@@ -128,6 +131,9 @@ func printReport(w io.Writer, r result) {
 	if r.WS != nil {
 		label = "ending reqs"
 	}
+	if r.Sockets != nil {
+		label = "revocations"
+	}
 	fmt.Fprintf(w, "  %-12s %d in %.2fs = %.1f %s (ok %d, failed %d)\n", label, r.Requests, r.MeasuredSeconds, r.PerSecond, unit, r.OK, r.Failed)
 	if d := r.Delivery; d != nil {
 		fmt.Fprintf(w, "  %-12s sent %d, answered %d, lost %d (no HTTP answer)\n", "delivery", d.Sent, d.Answered, d.Lost)
@@ -150,6 +156,9 @@ func printReport(w io.Writer, r result) {
 		fmt.Fprintf(w, "  %-12s complete %d, closed 4403 %d, unexpected %s\n", "after event", ws.Completes, ws.Closed4403, countsText(ws.Unexpected))
 		fmt.Fprintf(w, "  %-12s %s (from the ending response; %d came before it)\n", "event delay", latencyText(ws.Latency), ws.BeforeResponse)
 		fmt.Fprintf(w, "  %-12s %s (from sending the ending request)\n", "", latencyText(ws.FromRequest))
+	}
+	if r.Sockets != nil {
+		printSockets(w, r.Sockets)
 	}
 	if v := r.Verify; v != nil {
 		fmt.Fprintf(w, "  %-12s %d/%d sessions answer me as their user, %d/%d users sign in; failures %s\n",

@@ -49,7 +49,10 @@ type scenario struct {
 	// deckOwners is how many users, the first ones, setup gives decks to
 	// (0: every user); the workers of the others read an owner's decks.
 	deckOwners int
-	step       func(ctx context.Context, w *worker)
+	// sockets marks the websocket scenarios (ws, sockets): no timeline, no
+	// -verify, their own driver.
+	sockets bool
+	step    func(ctx context.Context, w *worker)
 }
 
 // scenarios in the order -scenario list shows them.
@@ -73,11 +76,17 @@ var scenarios = []scenario{
 		"login then logout of a separate session 5% (2 requests). Setup creates -decks (3)\n" +
 		"of -cards (20) per user.",
 		step: stepMixed},
-	{name: "ws", users: true, doc: "opens -c graphql-transport-ws subscriptions to sessionEnded, each on a fresh login,\n" +
+	{name: "ws", users: true, sockets: true, doc: "opens -c graphql-transport-ws subscriptions to sessionEnded, each on a fresh login,\n" +
 		"then during -d ends them at a steady rate (alternately revokeSession from the user's other\n" +
 		"session and logout with the subscriber's own cookie, on the next -url) and measures the time\n" +
 		"from the ending request's response to the subscriber's next, and that complete and a close\n" +
 		"with 4403 follow. Missing events are reported as lost."},
+	{name: "sockets", users: true, sockets: true, doc: "sockets at scale on one instance: signs in -c sessions over -users users, reads the\n" +
+		"server's RSS (-server-pid), opens one socket per session each subscribed to sessionEnded,\n" +
+		"waits for the server's graphql_active_subscriptions, reads the RSS again (per socket),\n" +
+		"then revokes -revoke of the sessions at once (-revoke-c in flight) from each user's\n" +
+		"registration session and measures per socket the time from the revoke response to next\n" +
+		"and to the close (4403), and that the other sockets get nothing, for up to -d."},
 }
 
 func scenarioByName(name string) (scenario, bool) {

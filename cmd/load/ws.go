@@ -47,6 +47,7 @@ type subscriber struct {
 	endpoint  *url.URL
 	cookie    string
 	sessionID string
+	revoke    bool // the sockets scenario revokes its session
 	conn      *websocket.Conn
 	done      chan struct{} // closed when the reader returns
 	closing   atomic.Bool   // the tool itself is closing the socket
@@ -56,6 +57,7 @@ type subscriber struct {
 	reason     string
 	completed  bool
 	closed4403 bool
+	closedAt   time.Time // when the server or the network closed it
 	unexpected []string
 
 	// Written by the ender; read after it returns.
@@ -210,15 +212,36 @@ wait:
 // finds the new session's public id, and subscribes to sessionEnded on a
 // socket carrying that session's cookie.
 func openSubscriber(ctx context.Context, cfg config, cl *gqlClient, users []*user, i int) (*subscriber, error) {
+	s, err := signInSubscriber(ctx, cfg, cl, users, i)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.lookupSessionID(ctx, cl); err != nil {
+		return nil, err
+	}
+	if err := s.subscribe(ctx, cfg, cl); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// signInSubscriber signs user i%len(users) in afresh on URL i%len(URLs):
+// the subscriber of socket i, with its own session, not yet connected.
+func signInSubscriber(ctx context.Context, cfg config, cl *gqlClient, users []*user, i int) (*subscriber, error) {
 	s := &subscriber{index: i, user: users[i%len(users)], endpoint: cfg.URLs[i%len(cfg.URLs)], done: make(chan struct{})}
-	ep := s.endpoint.String()
-	o := retry(ctx, func() outcome { return cl.post(ctx, ep, s.user.loginBody, "") })
+	o := retry(ctx, func() outcome { return cl.post(ctx, s.endpoint.String(), s.user.loginBody, "") })
 	o.expect("login", "null-login")
 	if o.failed() || o.cookie == "" {
 		return nil, fmt.Errorf("login: %s", o.describe())
 	}
 	s.cookie = o.cookie
-	o = retry(ctx, func() outcome { return cl.post(ctx, ep, bodySessions, s.cookie) })
+	return s, nil
+}
+
+// lookupSessionID asks the sessions query, with the subscriber's own
+// cookie, for the public id of its session (the one marked current).
+func (s *subscriber) lookupSessionID(ctx context.Context, cl *gqlClient) error {
+	o := retry(ctx, func() outcome { return cl.post(ctx, s.endpoint.String(), bodySessions, s.cookie) })
 	var list []struct {
 		ID      string `json:"id"`
 		Current bool   `json:"current"`
@@ -230,9 +253,15 @@ func openSubscriber(ctx context.Context, cfg config, cl *gqlClient, users []*use
 		}
 	}
 	if o.failed() || s.sessionID == "" {
-		return nil, fmt.Errorf("sessions: %s", o.describe())
+		return fmt.Errorf("sessions: %s", o.describe())
 	}
+	return nil
+}
 
+// subscribe opens the subscriber's socket with its session cookie, waits
+// for connection_ack and sends the sessionEnded subscription. The reader
+// is not started.
+func (s *subscriber) subscribe(ctx context.Context, cfg config, cl *gqlClient) error {
 	wsURL := *s.endpoint
 	wsURL.Scheme = map[string]string{"http": "ws", "https": "wss"}[wsURL.Scheme]
 	h := http.Header{"Cookie": {s.cookie}}
@@ -248,39 +277,39 @@ func openSubscriber(ctx context.Context, cfg config, cl *gqlClient, users []*use
 	})
 	if err != nil {
 		if resp != nil {
-			return nil, fmt.Errorf("upgrade: HTTP %d", resp.StatusCode)
+			return fmt.Errorf("upgrade: HTTP %d", resp.StatusCode)
 		}
-		return nil, fmt.Errorf("upgrade: %s", transportKind(err))
+		return fmt.Errorf("upgrade: %s", transportKind(err))
 	}
 	s.conn = conn
 	if conn.Subprotocol() != "graphql-transport-ws" {
 		conn.CloseNow()
-		return nil, errors.New("upgrade: server did not accept graphql-transport-ws")
+		return errors.New("upgrade: server did not accept graphql-transport-ws")
 	}
 	if err := s.send(dctx, wsMessage{Type: "connection_init"}); err != nil {
 		conn.CloseNow()
-		return nil, fmt.Errorf("connection_init: %s", transportKind(err))
+		return fmt.Errorf("connection_init: %s", transportKind(err))
 	}
 	for {
 		m, err := s.receive(dctx)
 		if err != nil {
 			conn.CloseNow()
-			return nil, fmt.Errorf("connection_init: %s", closeText(err))
+			return fmt.Errorf("connection_init: %s", closeText(err))
 		}
 		if m.Type == "connection_ack" {
 			break
 		}
 		if m.Type != "ping" && m.Type != "pong" {
 			conn.CloseNow()
-			return nil, fmt.Errorf("connection_init: got %s", m.Type)
+			return fmt.Errorf("connection_init: got %s", m.Type)
 		}
 	}
 	payload, _ := json.Marshal(map[string]string{"query": subscriptionEnd})
 	if err := s.send(dctx, wsMessage{ID: "1", Type: "subscribe", Payload: payload}); err != nil {
 		conn.CloseNow()
-		return nil, fmt.Errorf("subscribe: %s", transportKind(err))
+		return fmt.Errorf("subscribe: %s", transportKind(err))
 	}
-	return s, nil
+	return nil
 }
 
 // endSession ends subscriber s's session from another instance (the next
@@ -310,6 +339,9 @@ func (s *subscriber) read(ctx context.Context) {
 	for {
 		m, err := s.receive(ctx)
 		if err != nil {
+			if !s.closing.Load() && ctx.Err() == nil {
+				s.closedAt = time.Now()
+			}
 			switch {
 			case websocket.CloseStatus(err) == 4403:
 				s.closed4403 = true

@@ -10,20 +10,25 @@ import (
 	"strings"
 )
 
-// Prevent refuses with 400, before anything runs, every GET (other than a
-// websocket upgrade) and every POST whose Content-Type is missing or one a
-// plain HTML form can send, unless it carries a non-empty
-// Apollo-Require-Preflight or X-Apollo-Operation-Name header.
-func Prevent(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if needsPreflightHeader(r) && r.Header.Get("Apollo-Require-Preflight") == "" && r.Header.Get("X-Apollo-Operation-Name") == "" {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusBadRequest)
-			_, _ = w.Write([]byte(`{"errors":[{"message":"This operation has been blocked as a potential Cross-Site Request Forgery (CSRF). Please either specify a 'Content-Type' header with a non-simple value such as 'application/json', or provide a non-empty value for the 'Apollo-Require-Preflight' or 'X-Apollo-Operation-Name' header.","extensions":{"code":"BAD_REQUEST"}}]}`))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+// refusal is the message a refused request gets, Apollo Server's own.
+const refusal = "This operation has been blocked as a potential Cross-Site Request Forgery (CSRF). Please either specify a 'Content-Type' header with a non-simple value such as 'application/json', or provide a non-empty value for the 'Apollo-Require-Preflight' or 'X-Apollo-Operation-Name' header."
+
+// Prevent returns a middleware that refuses, before anything runs, every GET
+// (other than a websocket upgrade) and every POST whose Content-Type is
+// missing or one a plain HTML form can send, unless it carries a non-empty
+// Apollo-Require-Preflight or X-Apollo-Operation-Name header. The refusal
+// is written by refuse, with status 400 and code BAD_REQUEST, so that it
+// has the same shape as the server's other refusals.
+func Prevent(refuse func(w http.ResponseWriter, status int, message, code string)) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if needsPreflightHeader(r) && r.Header.Get("Apollo-Require-Preflight") == "" && r.Header.Get("X-Apollo-Operation-Name") == "" {
+				refuse(w, http.StatusBadRequest, refusal, "BAD_REQUEST")
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 func needsPreflightHeader(r *http.Request) bool {

@@ -1,10 +1,17 @@
 package csrf
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 )
+
+// writeRefusal stands for the server's refusal writer.
+func writeRefusal(w http.ResponseWriter, status int, message, code string) {
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "%s %s", code, message)
+}
 
 func TestPrevent(t *testing.T) {
 	tests := []struct {
@@ -28,7 +35,7 @@ func TestPrevent(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ran := false
-			h := Prevent(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { ran = true }))
+			h := Prevent(writeRefusal)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { ran = true }))
 			r := httptest.NewRequest(tt.method, "/graphql", nil)
 			if tt.ct != "" {
 				r.Header.Set("Content-Type", tt.ct)
@@ -40,6 +47,9 @@ func TestPrevent(t *testing.T) {
 			h.ServeHTTP(w, r)
 			if tt.refused != (w.Code == http.StatusBadRequest) || tt.refused == ran {
 				t.Fatalf("status %d, handler ran %v; refused want %v", w.Code, ran, tt.refused)
+			}
+			if tt.refused && w.Body.String() != "BAD_REQUEST "+refusal {
+				t.Fatalf("refusal written as %q, want the given writer's answer", w.Body)
 			}
 		})
 	}
