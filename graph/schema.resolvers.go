@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/sessiongql/server/graph/model"
 	"github.com/sessiongql/server/internal/account"
@@ -331,16 +332,15 @@ func (r *subscriptionResolver) SessionEnded(ctx context.Context) (<-chan *model.
 		return nil, errSubscriptionOverHTTP()
 	}
 	r.Subscriptions.Inc()
+	var once sync.Once
+	done := func() { once.Do(r.Subscriptions.Dec) }
+	context.AfterFunc(ctx, done) // the client stopped the operation or the socket closed
 	out := make(chan *model.SessionEndedEvent, 1)
-	go func() {
-		defer close(out)
-		defer r.Subscriptions.Dec()
-		select {
-		case <-sock.Done():
-			out <- &model.SessionEndedEvent{Reason: sock.Reason()}
-		case <-ctx.Done(): // the client stopped the operation or the socket closed
-		}
-	}()
+	sock.OnEnd(ctx, func(reason string) {
+		out <- &model.SessionEndedEvent{Reason: reason}
+		close(out)
+		done()
+	})
 	return out, nil
 }
 

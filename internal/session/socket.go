@@ -13,6 +13,10 @@ import (
 // while the subscription reconnects is caught by reading Redis.
 const recheckEvery = 30 * time.Second
 
+// eventGrace is how long a socket that finds its session gone before its
+// expiry waits for the event saying why, before it reports REVOKED.
+const eventGrace = 2 * time.Second
+
 // Socket is the session a long-lived connection (a websocket) was opened
 // with, followed for the connection's life: a rotation in the same
 // browser moves it to the successor session, and any other end — on any
@@ -26,11 +30,14 @@ type Socket struct {
 	onEnd  func(reason string)
 	done   chan struct{}
 
-	mu     sync.Mutex // guards the fields below
-	id     string     // the storage id of the session followed now
-	reason string     // why it ended; "" while live
-	timer  *time.Timer
-	closed bool
+	mu        sync.Mutex // guards the fields below
+	id        string     // the storage id of the session followed now
+	expires   time.Time  // its expiry when last read
+	missingAt time.Time  // when a recheck first found it gone before expiry
+	reason    string     // why it ended; "" while live
+	timer     *time.Timer
+	closed    bool
+	listeners map[*func(string)]struct{}
 }
 
 // OpenSocket follows the session of the request behind ctx (the websocket
@@ -59,9 +66,35 @@ func OpenSocket(ctx context.Context, onEnd func(reason string)) (*Socket, error)
 		return nil, err
 	}
 	s.mu.Lock()
+	s.expires = m.expiresAt(live)
 	s.timer = time.AfterFunc(m.untilRecheck(live), s.recheck)
 	s.mu.Unlock()
 	return s, nil
+}
+
+// OnEnd runs fn once, with the reason, when the session ends, unless ctx
+// ends first (the client stopped listening); at once if it has ended. No
+// goroutine waits meanwhile: a socket may carry several such listeners
+// (sessionEnded subscriptions), and there may be many sockets.
+func (s *Socket) OnEnd(ctx context.Context, fn func(reason string)) {
+	s.mu.Lock()
+	if s.reason != "" {
+		reason := s.reason
+		s.mu.Unlock()
+		fn(reason)
+		return
+	}
+	key := &fn
+	if s.listeners == nil {
+		s.listeners = map[*func(string)]struct{}{}
+	}
+	s.listeners[key] = struct{}{}
+	s.mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		s.mu.Lock()
+		delete(s.listeners, key)
+		s.mu.Unlock()
+	})
 }
 
 func (s *Socket) currentID() string {
@@ -130,7 +163,12 @@ func (s *Socket) end(reason string) {
 	}
 	s.m.hub.remove(s.id, s)
 	close(s.done)
+	listeners := s.listeners
+	s.listeners = nil
 	s.mu.Unlock()
+	for fn := range listeners {
+		(*fn)(reason)
+	}
 	if s.onEnd != nil {
 		go s.onEnd(reason)
 	}
@@ -149,14 +187,26 @@ func (s *Socket) recheck() {
 	defer cancel()
 	rec, err := s.read(ctx)
 	s.mu.Lock()
+	now := s.m.opts.Now()
 	switch {
 	case err != nil:
 		s.resetLocked(time.Second) // Redis is unreachable: ask again soon
 		s.mu.Unlock()
-	case rec == nil:
+	case rec == nil && now.Before(s.expires) && s.missingAt.IsZero():
+		// Ended before its time, and the event saying why is on its way
+		// (or was lost): give it a moment.
+		s.missingAt = now
+		s.resetLocked(eventGrace)
 		s.mu.Unlock()
-		s.end(ReasonExpired)
+	case rec == nil:
+		reason := ReasonExpired
+		if !s.missingAt.IsZero() && s.missingAt.Before(s.expires) {
+			reason = ReasonRevoked // the event was lost: ended, not expired
+		}
+		s.mu.Unlock()
+		s.end(reason)
 	default:
+		s.expires, s.missingAt = s.m.expiresAt(rec), time.Time{}
 		s.resetLocked(s.m.untilRecheck(rec))
 		s.mu.Unlock()
 	}

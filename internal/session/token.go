@@ -82,14 +82,3 @@ func publicID(storageID string) string {
 func userKey(tag string) string { return "s:{" + tag + "}" }
 
 func tagOf(userID string) string { return b64.EncodeToString(slotTag(userID)) }
-
-// encodeID and decodeID carry a raw storage id in text (event messages).
-func encodeID(storageID string) string { return b64.EncodeToString([]byte(storageID)) }
-
-func decodeID(s string) (string, bool) {
-	b, err := b64.DecodeString(s)
-	if err != nil || len(b) != storageIDLen {
-		return "", false
-	}
-	return string(b), true
-}
