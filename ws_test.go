@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -132,4 +133,44 @@ func (ts *testServer) subscribeSessionEnded(t *testing.T, cookie, id string) *ws
 	ws.subscribe(id, sessionEndedSubscription)
 	time.Sleep(100 * time.Millisecond) // the server has registered the watch
 	return ws
+}
+
+func TestSocketErrorsNameNoGoType(t *testing.T) {
+	ts := startServer(t, nil)
+	c := ts.client(t)
+	ts.register(t, c)
+	ws, err := ts.dialWS(t, ts.sessionCookie(t, c), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := ws.init(); err != nil || m.Type != "connection_ack" {
+		t.Fatalf("init: %+v %v", m, err)
+	}
+	tests := []struct{ query, vars string }{
+		{`query($n: String!) { __type(name: $n) { name } }`, `{"n": true}`},
+		{`query($n: String!) { __type(name: $n) { name } }`, `{"n": {"a": 1}}`},
+		{`query($n: String!) { __type(name: $n) { name } }`, `{"n": [1]}`},
+		{`mutation($i: UpdateMeInput!) { updateMe(input: $i) { id } }`, `{"i": 7}`},
+		{`mutation($i: UpdateMeInput!) { updateMe(input: $i) { id } }`, `{"i": {"name": false}}`},
+	}
+	for i, tt := range tests {
+		id := strconv.Itoa(i)
+		payload, _ := json.Marshal(map[string]any{"query": tt.query, "variables": json.RawMessage(tt.vars)})
+		ws.send(wsMessage{ID: id, Type: "subscribe", Payload: payload})
+		m, err := ws.next(5 * time.Second)
+		for err == nil && m.Type == "complete" { // of the previous operation
+			m, err = ws.next(5 * time.Second)
+		}
+		if err != nil {
+			t.Fatalf("%s %s: %v", tt.query, tt.vars, err)
+		}
+		if m.ID != id || !strings.Contains(string(m.Payload), `"message"`) {
+			t.Fatalf("%s %s: %+v, want an error", tt.query, tt.vars, m)
+		}
+		for _, leak := range []string{"cannot use", "map[", "interface", "float64", "slice", "Go value", "json:"} {
+			if strings.Contains(string(m.Payload), leak) {
+				t.Errorf("%s %s: answer %s names %q", tt.query, tt.vars, m.Payload, leak)
+			}
+		}
+	}
 }

@@ -41,14 +41,14 @@ const drainBeforeClose = 500 * time.Millisecond
 // checks it again against the same list. Each socket then follows its
 // session (session.Socket): every operation is authorized against it
 // (socketOperations), and its end closes the socket with 4403.
-func websocketTransport(allowedOrigins []string, maxOperations int) transport.Websocket {
+func websocketTransport(allowedOrigins []string, maxOperations int) graphql.Transport {
 	var patterns []string
 	for _, o := range allowedOrigins {
 		if u, err := url.Parse(o); err == nil && u.Host != "" {
 			patterns = append(patterns, u.Host)
 		}
 	}
-	return transport.Websocket{
+	return plainSocketErrors{transport.Websocket{
 		Implementation: sessionSockets{maxOperations: maxOperations, inner: transport.CoderWebsocketImplementation{
 			AcceptOptions: coderws.AcceptOptions{OriginPatterns: patterns},
 		}},
@@ -75,7 +75,23 @@ func websocketTransport(allowedOrigins []string, maxOperations int) transport.We
 			}
 			return context.WithValue(ctx, sessionSocketKey{}, sock), nil, nil
 		},
-	}
+	}}
+}
+
+// plainSocketErrors is the websocket transport with the variable errors of
+// the POST and GET transports (plainVariableErrors): gqlgen's websocket
+// sends the library's own, which name Go types, without the presenter.
+type plainSocketErrors struct{ transport.Websocket }
+
+func (t plainSocketErrors) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	t.Websocket.Do(w, r, plainErrorsExecutor{exec})
+}
+
+type plainErrorsExecutor struct{ graphql.GraphExecutor }
+
+func (e plainErrorsExecutor) CreateOperationContext(ctx context.Context, params *graphql.RawParams) (*graphql.OperationContext, gqlerror.List) {
+	oc, errs := e.GraphExecutor.CreateOperationContext(ctx, params)
+	return oc, plainVariableErrors(errs, params.Variables)
 }
 
 type (
