@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"strings"
@@ -41,12 +42,17 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 		r   gqlResponse
 		err error
 	}
+	body := mustJSON(t, map[string]any{
+		"query": registerMutation, "variables": map[string]any{"i": map[string]any{"email": "slow-" + randomHex(4) + "@example.com", "password": "password-123", "name": "Slow"}},
+	})
 	got := make(chan result, 1)
-	go func() {
+	go func() { // reports through got: t.Fatal belongs to the test's goroutine
 		c := &http.Client{Timeout: 30 * time.Second}
-		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/graphql", strings.NewReader(string(mustJSON(t, map[string]any{
-			"query": registerMutation, "variables": map[string]any{"i": map[string]any{"email": "slow-" + randomHex(4) + "@example.com", "password": "password-123", "name": "Slow"}},
-		}))))
+		req, err := http.NewRequest(http.MethodPost, ts.URL+"/graphql", bytes.NewReader(body))
+		if err != nil {
+			got <- result{err: err}
+			return
+		}
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := c.Do(req)
 		if err != nil {

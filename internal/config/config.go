@@ -17,7 +17,7 @@ import (
 // environment variable; API.md's configuration table is the reference.
 type Config struct {
 	Port          int    // PORT
-	RedisURL      string // REDIS_URL; empty means an in-process Redis
+	RedisURL      string // REDIS_URL, as RedisNodes parses it; empty means an in-process Redis
 	MongoURI      string // MONGODB_URI; empty means an in-process FerretDB
 	MongoDatabase string // MONGODB_DATABASE
 	DataDir       string // DATA_DIR, for the in-process database
@@ -54,8 +54,8 @@ func Load(getenv func(string) string) (Config, error) {
 	r := reader{getenv: getenv}
 	c := Config{
 		Port:          r.intIn("PORT", 8080, 0, 65535),
-		RedisURL:      strings.TrimSpace(getenv("REDIS_URL")),
-		MongoURI:      strings.TrimSpace(getenv("MONGODB_URI")),
+		RedisURL:      r.redisURL("REDIS_URL"),
+		MongoURI:      r.mongoURI("MONGODB_URI"),
 		MongoDatabase: r.str("MONGODB_DATABASE", "app"),
 		DataDir:       r.str("DATA_DIR", "./data"),
 		CORSOrigins:   r.origins("CORS_ORIGINS", "http://localhost:5173,http://localhost:3000"),
@@ -115,6 +115,32 @@ func (r *reader) str(name, def string) string {
 	v := strings.TrimSpace(r.getenv(name))
 	if v == "" {
 		return def
+	}
+	return v
+}
+
+// redisURL reads REDIS_URL: empty, or what RedisNodes accepts.
+func (r *reader) redisURL(name string) string {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return ""
+	}
+	if _, err := RedisNodes(v); err != nil {
+		r.fail(name, redact(v), err.Error())
+		return ""
+	}
+	return v
+}
+
+// mongoURI reads MONGODB_URI: empty, or a MongoDB connection string.
+func (r *reader) mongoURI(name string) string {
+	v := strings.TrimSpace(r.getenv(name))
+	if v == "" {
+		return ""
+	}
+	if err := checkMongoURI(v); err != nil {
+		r.fail(name, redact(v), err.Error())
+		return ""
 	}
 	return v
 }

@@ -88,3 +88,41 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// FuzzStoreURLs feeds odd store addresses to Load: it must either refuse
+// one in a one-line error naming it, or accept one the clients can use.
+func FuzzStoreURLs(f *testing.F) {
+	for _, s := range [][2]string{
+		{"", ""},
+		{"redis://:pw@localhost:6379/1", "mongodb://u:pw@localhost:27017/app?authSource=admin"},
+		{"a:7000, b:7001,rediss://c:7002", "mongodb://a,b/?replicaSet=rs"},
+		{"ftp://x", "notauri"},
+		{"redis://u:p@ss@h:x", "mongodb://u:p:w@h/"},
+		{"a:1,,b", "mongodb+srv://cluster.example"},
+		{"unix:///tmp/redis.sock", "mongodb://h/?connectTimeoutMS=soon"},
+		{"@,:@,://@", "mongodb://@/"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, redisURL, mongoURI string) {
+		c, err := Load(env(map[string]string{"REDIS_URL": redisURL, "MONGODB_URI": mongoURI}))
+		if err != nil {
+			msg := err.Error()
+			if strings.ContainsAny(msg, "\r\n") {
+				t.Fatalf("error spans lines: %q", msg)
+			}
+			if !strings.HasPrefix(msg, "REDIS_URL=") && !strings.HasPrefix(msg, "MONGODB_URI=") {
+				t.Fatalf("error does not name the variable: %q", msg)
+			}
+			return
+		}
+		if c.RedisURL != "" {
+			if nodes, err := RedisNodes(c.RedisURL); err != nil || len(nodes) == 0 {
+				t.Fatalf("accepted REDIS_URL %q: %d nodes, %v", c.RedisURL, len(nodes), err)
+			}
+		}
+		if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
+			t.Fatalf("accepted MONGODB_URI %q", c.MongoURI)
+		}
+	})
+}

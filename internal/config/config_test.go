@@ -53,6 +53,17 @@ func TestLoadRefusesBadValuesNamingTheVariable(t *testing.T) {
 		{map[string]string{"GRAPHQL_INTROSPECTION": "maybe"}, "GRAPHQL_INTROSPECTION"},
 		{map[string]string{"STORE_TIMEOUT": "0s"}, "STORE_TIMEOUT"},
 		{map[string]string{"LOGIN_LIMIT_PER_EMAIL": "0"}, "LOGIN_LIMIT_PER_EMAIL"},
+		{map[string]string{"REDIS_URL": "ftp://x"}, "REDIS_URL"},
+		{map[string]string{"REDIS_URL": "localhost:6379"}, "REDIS_URL"},
+		{map[string]string{"REDIS_URL": "redis://x:notaport"}, "REDIS_URL"},
+		{map[string]string{"REDIS_URL": "redis://x/notadb"}, "REDIS_URL"},
+		{map[string]string{"REDIS_URL": "a:7000,,b:7001"}, "REDIS_URL"},
+		{map[string]string{"REDIS_URL": "a:7000,ftp://b:7001"}, "REDIS_URL"},
+		{map[string]string{"MONGODB_URI": "notauri"}, "MONGODB_URI"},
+		{map[string]string{"MONGODB_URI": "mongodb://"}, "MONGODB_URI"},
+		{map[string]string{"MONGODB_URI": "mongodb://h:99999/"}, "MONGODB_URI"},
+		{map[string]string{"MONGODB_URI": "mongodb://h/?connectTimeoutMS=soon"}, "MONGODB_URI"},
+		{map[string]string{"MONGODB_URI": "postgres://h/db"}, "MONGODB_URI"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,5 +92,59 @@ func TestLoadParsesListsAndDurations(t *testing.T) {
 	}
 	if c.IdleTimeout != 90*time.Minute {
 		t.Errorf("idle %v", c.IdleTimeout)
+	}
+}
+
+func TestLoadAcceptsStoreAddresses(t *testing.T) {
+	for _, tt := range []struct{ name, value string }{
+		{"REDIS_URL", "redis://localhost:6379/0"},
+		{"REDIS_URL", "rediss://user:p%40ss@redis.example:6380"},
+		{"REDIS_URL", "redis://a:7000, b:7001 ,rediss://c:7002"},
+		{"MONGODB_URI", "mongodb://localhost:27017/"},
+		{"MONGODB_URI", "mongodb://u:p@a:27017,b:27017/app?replicaSet=rs0&authSource=admin"},
+		// Checked for its scheme only: parsing it looks up DNS records.
+		{"MONGODB_URI", "mongodb+srv://cluster0.example.net/app"},
+	} {
+		c, err := Load(env(map[string]string{tt.name: tt.value}))
+		if err != nil {
+			t.Errorf("%s=%s: %v", tt.name, tt.value, err)
+			continue
+		}
+		if got := map[string]string{"REDIS_URL": c.RedisURL, "MONGODB_URI": c.MongoURI}[tt.name]; got != tt.value {
+			t.Errorf("%s=%s: read as %q", tt.name, tt.value, got)
+		}
+	}
+}
+
+func TestRedisNodesTellsASingleServerFromACluster(t *testing.T) {
+	nodes, err := RedisNodes("redis://:pw@one:6379/2")
+	if err != nil || len(nodes) != 1 || nodes[0].Addr != "one:6379" || nodes[0].DB != 2 || nodes[0].Password != "pw" {
+		t.Fatalf("single: %+v, %v", nodes, err)
+	}
+	nodes, err = RedisNodes("a:7000, redis://b:7001")
+	if err != nil || len(nodes) != 2 || nodes[0].Addr != "a:7000" || nodes[1].Addr != "b:7001" {
+		t.Fatalf("cluster: %+v, %v", nodes, err)
+	}
+}
+
+// The error quotes the value, which an operator reads in a log: a
+// password in it is replaced, whatever the parser's reason says.
+func TestLoadErrorHidesPasswords(t *testing.T) {
+	for _, tt := range []struct{ name, value, want string }{
+		{"REDIS_URL", "redis://user:s3cret@host:notaport", `REDIS_URL="redis://user:xxxxx@host:notaport": `},
+		{"REDIS_URL", "ftp://:s3cret@host", `REDIS_URL="ftp://:xxxxx@host": `},
+		{"REDIS_URL", "a:7000,redis://:s3cret@b:x", `REDIS_URL="a:7000,redis://:xxxxx@b:x": `},
+		{"MONGODB_URI", "mongodb://u:s3cret@h:99999/", `MONGODB_URI="mongodb://u:xxxxx@h:99999/": `},
+		{"MONGODB_URI", "mongodb://u:s3c%zzret@h/", `MONGODB_URI="mongodb://u:xxxxx@h/": `},
+		{"MONGODB_URI", "http://u:s3cret@h/", `MONGODB_URI="http://u:xxxxx@h/": `},
+	} {
+		_, err := Load(env(map[string]string{tt.name: tt.value}))
+		if err == nil {
+			t.Errorf("%s=%s accepted", tt.name, tt.value)
+			continue
+		}
+		if msg := err.Error(); !strings.HasPrefix(msg, tt.want) || strings.Contains(msg, "s3cret") || strings.Contains(msg, "\n") {
+			t.Errorf("%s=%s: error %q, want one line starting %s and no password", tt.name, tt.value, msg, tt.want)
+		}
 	}
 }

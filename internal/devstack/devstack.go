@@ -20,3 +20,8 @@ import "errors"
 // with -tags noembedded, so the caller can tell the operator to set REDIS_URL
 // and MONGODB_URI instead of failing with an obscure error.
 var ErrNotBuiltIn = errors.New("embedded stores left out of this build (-tags noembedded)")
+
+// ErrUnusableDir is wrapped by [StartMongo]'s error when the data folder
+// cannot be created, written to or used by FerretDB, so the caller can name
+// the setting that chose the folder.
+var ErrUnusableDir = errors.New("unusable data folder")

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -241,11 +242,61 @@ func TestMongoKeepsDataAcrossRestart(t *testing.T) {
 
 func TestStartMongoRejectsUnusableFolders(t *testing.T) {
 	t.Parallel()
-	for _, dir := range []string{"", filepath.Join(t.TempDir(), "a#b"), filepath.Join(t.TempDir(), "a?b"), filepath.Join(t.TempDir(), "a%20b")} {
-		if m, err := StartMongo(t.Context(), dir, nil); err == nil {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{
+		"",
+		filepath.Join(t.TempDir(), "a#b"),
+		filepath.Join(t.TempDir(), "a?b"),
+		filepath.Join(t.TempDir(), "a%20b"),
+		file,                             // not a folder
+		filepath.Join(file, "sub"),       // under a file
+		"/proc/sessiongql-devstack-test", // a folder nobody may create
+	} {
+		m, err := StartMongo(t.Context(), dir, nil)
+		if err == nil {
 			m.Close()
 			t.Errorf("StartMongo(%q) succeeded", dir)
+			continue
 		}
+		if !errors.Is(err, ErrUnusableDir) {
+			t.Errorf("StartMongo(%q): %v, want an error wrapping ErrUnusableDir", dir, err)
+		}
+	}
+}
+
+func TestStartMongoAtListensOnTheGivenAddress(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+
+	m, err := StartMongoAt(t.Context(), addr, t.TempDir(), nil)
+	if err != nil {
+		t.Fatalf("StartMongoAt(%s): %v", addr, err)
+	}
+	t.Cleanup(m.Close)
+	if want := "mongodb://" + addr + "/"; m.URI() != want {
+		t.Errorf("URI() = %q, want %q", m.URI(), want)
+	}
+	client, err := mongo.Connect(options.Client().ApplyURI("mongodb://" + addr + "/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
+	if err := client.Ping(t.Context(), nil); err != nil {
+		t.Fatalf("ping %s: %v", addr, err)
+	}
+
+	// The address is taken now: a second server cannot start there.
+	if m2, err := StartMongoAt(t.Context(), addr, t.TempDir(), nil); err == nil {
+		m2.Close()
+		t.Errorf("a second StartMongoAt(%s) succeeded", addr)
 	}
 }
 

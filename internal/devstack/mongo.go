@@ -4,9 +4,9 @@ package devstack
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -28,10 +28,12 @@ type Mongo struct {
 
 // StartMongo starts FerretDB on a free port of 127.0.0.1, storing its files
 // under dir (created with mode 0o700 if missing; its path must not contain ?,
-// # or %). It returns once the listener accepts connections. Only records at
-// Warn level or above reach logger, because FerretDB logs every connection at
-// Info; a nil logger discards them. FerretDB still logs each failed command
-// (an unsupported feature, say) at Warn, with a dump of the reply.
+// # or %). It returns once the listener accepts connections. A folder that
+// cannot be created or written to fails the start with an error wrapping
+// [ErrUnusableDir]. Only records at Warn level or above reach logger,
+// because FerretDB logs every connection at Info; a nil logger discards
+// them. FerretDB still logs each failed command (an unsupported feature,
+// say) at Warn, with a dump of the reply.
 //
 // ctx bounds the start only, and its values reach FerretDB's log calls.
 // Cancelling it later does not stop the server: Close does, so the caller
@@ -44,27 +46,30 @@ type Mongo struct {
 // insert fails with the usual E11000. TestMongoLimitations lists what was
 // checked.
 func StartMongo(ctx context.Context, dir string, logger *slog.Logger) (*Mongo, error) {
+	return StartMongoAt(ctx, "127.0.0.1:0", dir, logger)
+}
+
+// StartMongoAt is [StartMongo] listening on addr (host:port) instead of a
+// free port, for a test that starts the database where a client already
+// expects it.
+func StartMongoAt(ctx context.Context, addr, dir string, logger *slog.Logger) (*Mongo, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("start ferretdb: %w", err)
 	}
-	if dir == "" {
-		return nil, errors.New("start ferretdb: no data folder given")
-	}
-	abs, err := filepath.Abs(dir)
+	abs, err := dataDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("start ferretdb: data folder: %w", err)
+		return nil, fmt.Errorf("start ferretdb: %w", err)
 	}
-	// FerretDB builds an SQLite URI from the path without escaping it, so
-	// these would put the files elsewhere or fail to open them.
-	if strings.ContainsAny(abs, "?#%") {
-		return nil, fmt.Errorf("start ferretdb: data folder %q: FerretDB cannot use a path containing ?, # or %%", abs)
+	// FerretDB v1 leaks its SQLite backend when it cannot listen (and
+	// panics over it in race builds), so a taken address is refused here.
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("start ferretdb: %w", err)
 	}
-	if err := os.MkdirAll(abs, 0o700); err != nil {
-		return nil, fmt.Errorf("start ferretdb: data folder: %w", err)
-	}
+	_ = ln.Close()
 
 	f, err := newFerretDB(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
+		Listener:  ferretdb.ListenerConfig{TCP: addr},
 		Logger:    warnOnly(logger),
 		Handler:   "sqlite",
 		SQLiteURL: (&url.URL{Scheme: "file", Path: abs + "/"}).String(),
@@ -86,6 +91,37 @@ func StartMongo(ctx context.Context, dir string, logger *slog.Logger) (*Mongo, e
 		_ = f.Run(runCtx) // always nil; it returns once runCtx is done
 	}()
 	return m, nil
+}
+
+// dataDir makes dir ready for FerretDB's files and returns its absolute
+// path; its errors wrap ErrUnusableDir.
+func dataDir(dir string) (string, error) {
+	if dir == "" {
+		return "", fmt.Errorf("%w: no folder given", ErrUnusableDir)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrUnusableDir, err)
+	}
+	// FerretDB builds an SQLite URI from the path without escaping it, so
+	// these would put the files elsewhere or fail to open them.
+	if strings.ContainsAny(abs, "?#%") {
+		return "", fmt.Errorf("%w: %q: FerretDB cannot use a path containing ?, # or %%", ErrUnusableDir, abs)
+	}
+	if err := os.MkdirAll(abs, 0o700); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrUnusableDir, err)
+	}
+	// SQLite opens a database's file on its first use, so a folder that
+	// cannot be written to would only show as failing requests.
+	probe, err := os.CreateTemp(abs, ".write-test-*")
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrUnusableDir, err)
+	}
+	_ = probe.Close()
+	if err := os.Remove(probe.Name()); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrUnusableDir, err)
+	}
+	return abs, nil
 }
 
 // newMu serialises ferretdb.New, which writes a package-level variable of

@@ -30,6 +30,11 @@ func StartMongo(ctx context.Context, dir string, logger *slog.Logger) (*Mongo, e
 	return nil, ErrNotBuiltIn
 }
 
+// StartMongoAt always returns [ErrNotBuiltIn] in this build.
+func StartMongoAt(ctx context.Context, addr, dir string, logger *slog.Logger) (*Mongo, error) {
+	return nil, ErrNotBuiltIn
+}
+
 // URI returns "" in this build.
 func (m *Mongo) URI() string { return "" }
 

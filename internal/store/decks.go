@@ -49,41 +49,49 @@ type Decks struct {
 	decks   *mongo.Collection
 	cards   *mongo.Collection
 	timeout time.Duration
+	indexes *Indexes
 }
 
-// NewDecks returns the decks and cards collections of db, creating their
-// indexes if missing. timeout bounds each call, whatever the number of
-// round trips it takes.
+// NewDecks returns the decks and cards collections of db and creates their
+// indexes if missing: at once if MongoDB answers within timeout, else in
+// the background until it does or ctx ends (see [Indexes]). It fails only
+// when MongoDB answers and refuses an index. timeout bounds each call,
+// whatever the number of round trips it takes.
 func NewDecks(ctx context.Context, db *mongo.Database, timeout time.Duration) (*Decks, error) {
 	d := &Decks{decks: db.Collection("decks"), cards: db.Collection("cards"), timeout: timeout}
-	ctx, cancel := context.WithTimeout(ctx, max(timeout, startupTimeout))
-	defer cancel()
-	err := ensureIndexes(ctx, d.decks, mongo.IndexModel{ // List
-		Keys:    bson.D{{Key: "ownerId", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}},
-		Options: options.Index().SetName("owner_created"),
+	ix, err := createIndexes(ctx, "decks and cards", timeout, func(ctx context.Context) error {
+		err := ensureIndexes(ctx, d.decks, mongo.IndexModel{ // List
+			Keys:    bson.D{{Key: "ownerId", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}},
+			Options: options.Index().SetName("owner_created"),
+		})
+		if err != nil {
+			return err
+		}
+		return ensureIndexes(ctx, d.cards,
+			mongo.IndexModel{ // CardsPage, CardsByDecks, CardCounts, Delete
+				Keys:    bson.D{{Key: "ownerId", Value: 1}, {Key: "deckId", Value: 1}, {Key: "_id", Value: 1}},
+				Options: options.Index().SetName("owner_deck_id"),
+			},
+			mongo.IndexModel{ // DueCards of one deck, DueCounts
+				Keys:    bson.D{{Key: "ownerId", Value: 1}, {Key: "deckId", Value: 1}, {Key: "dueAt", Value: 1}, {Key: "_id", Value: 1}},
+				Options: options.Index().SetName("owner_deck_due"),
+			},
+			mongo.IndexModel{ // DueCards of all decks
+				Keys:    bson.D{{Key: "ownerId", Value: 1}, {Key: "dueAt", Value: 1}, {Key: "_id", Value: 1}},
+				Options: options.Index().SetName("owner_due"),
+			},
+		)
 	})
 	if err != nil {
 		return nil, err
 	}
-	err = ensureIndexes(ctx, d.cards,
-		mongo.IndexModel{ // CardsPage, CardsByDecks, CardCounts, Delete
-			Keys:    bson.D{{Key: "ownerId", Value: 1}, {Key: "deckId", Value: 1}, {Key: "_id", Value: 1}},
-			Options: options.Index().SetName("owner_deck_id"),
-		},
-		mongo.IndexModel{ // DueCards of one deck, DueCounts
-			Keys:    bson.D{{Key: "ownerId", Value: 1}, {Key: "deckId", Value: 1}, {Key: "dueAt", Value: 1}, {Key: "_id", Value: 1}},
-			Options: options.Index().SetName("owner_deck_due"),
-		},
-		mongo.IndexModel{ // DueCards of all decks
-			Keys:    bson.D{{Key: "ownerId", Value: 1}, {Key: "dueAt", Value: 1}, {Key: "_id", Value: 1}},
-			Options: options.Index().SetName("owner_due"),
-		},
-	)
-	if err != nil {
-		return nil, err
-	}
+	d.indexes = ix
 	return d, nil
 }
+
+// Indexes is the creation of the collections' indexes, for readiness
+// checks and shutdown.
+func (d *Decks) Indexes() *Indexes { return d.indexes }
 
 // Create inserts a deck owned by ownerID and returns it with its new ID and
 // creation time (millisecond precision, UTC).

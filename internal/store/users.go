@@ -87,6 +87,9 @@ func (u *Users) Indexes() *Indexes { return u.indexes }
 // (millisecond precision, as MongoDB stores it). ErrEmailTaken when the
 // email is in use.
 func (u *Users) Create(ctx context.Context, user User) (User, error) {
+	if err := u.uniqueEmails(); err != nil {
+		return User{}, err
+	}
 	doc := userDoc{
 		ID:           bson.NewObjectID(),
 		Email:        user.Email,
@@ -103,6 +106,16 @@ func (u *Users) Create(ctx context.Context, user User) (User, error) {
 		return User{}, classify("insert user", err)
 	}
 	return doc.user(), nil
+}
+
+// uniqueEmails refuses writes of an email until the unique index exists
+// (MongoDB that appeared after start-up gets it a moment later): two
+// accounts for one email would keep the index from ever being created.
+func (u *Users) uniqueEmails() error {
+	if err := u.indexes.Ready(); err != nil {
+		return fmt.Errorf("write user: %w: %w", apperr.ErrUnavailable, err)
+	}
+	return nil
 }
 
 // ByEmail returns the user with the normalized email, or ErrNotFound.
@@ -175,6 +188,9 @@ func (u *Users) SetPassword(ctx context.Context, id string, hash []byte) (User, 
 // and returns the updated user. ErrEmailTaken when another user has the
 // email, ErrNotFound when the user is gone.
 func (u *Users) UpdateProfile(ctx context.Context, id, email, name string) (User, error) {
+	if err := u.uniqueEmails(); err != nil {
+		return User{}, err
+	}
 	oid, err := bson.ObjectIDFromHex(id)
 	if err != nil {
 		return User{}, ErrNotFound
