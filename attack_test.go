@@ -296,19 +296,6 @@ func wsErrors(m wsMessage) (codes []string, data bool) {
 	return codes, data
 }
 
-// openSocket dials with cookie and completes connection_init.
-func (ts *testServer) openSocket(t *testing.T, cookie string) *wsClient {
-	t.Helper()
-	ws, err := ts.dialWS(t, cookie, "")
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	if m, err := ws.init(); err != nil || m.Type != "connection_ack" {
-		t.Fatalf("connection_init: %+v %v, want connection_ack", m, err)
-	}
-	return ws
-}
-
 // --- a. an ended session over an open websocket ---------------------------
 
 const (

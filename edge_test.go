@@ -214,17 +214,9 @@ func TestHealthAndReadiness(t *testing.T) {
 	resp.Body.Close()
 	checkReady := func(wantStatus int, wantRedis string) {
 		t.Helper()
-		resp, err := http.Get(ts.URL + "/readyz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var body map[string]string
-		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-			t.Fatal(err)
-		}
-		if resp.StatusCode != wantStatus || body["redis"] != wantRedis || body["mongodb"] != "ok" {
-			t.Fatalf("/readyz = %d %v, want %d with redis %s and mongodb ok", resp.StatusCode, body, wantStatus, wantRedis)
+		status, body := ts.readiness(t)
+		if status != wantStatus || body["redis"] != wantRedis || body["mongodb"] != "ok" {
+			t.Fatalf("/readyz = %d %v, want %d with redis %s and mongodb ok", status, body, wantStatus, wantRedis)
 		}
 	}
 	checkReady(200, "ok")

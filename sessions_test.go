@@ -423,13 +423,7 @@ func TestSessionEndedReasons(t *testing.T) {
 	t.Run("operation after the session ended", func(t *testing.T) {
 		c := ts.client(t)
 		ts.register(t, c)
-		ws, err := ts.dialWS(t, ts.sessionCookie(t, c), "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if m, err := ws.init(); err != nil || m.Type != "connection_ack" {
-			t.Fatalf("init: %+v %v", m, err)
-		}
+		ws := ts.openSocket(t, ts.sessionCookie(t, c))
 		ts.gql(t, c, logoutMutation, nil)
 		// Either the operation is refused, or the socket is already closed
 		// with 4403 (API.md: within 1 s of the end); never data.

@@ -86,6 +86,19 @@ func (c *wsClient) init() (wsMessage, error) {
 	return c.next(5 * time.Second)
 }
 
+// openSocket dials with cookie and completes connection_init.
+func (ts *testServer) openSocket(t *testing.T, cookie string) *wsClient {
+	t.Helper()
+	ws, err := ts.dialWS(t, cookie, "")
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	if m, err := ws.init(); err != nil || m.Type != "connection_ack" {
+		t.Fatalf("connection_init: %+v %v, want connection_ack", m, err)
+	}
+	return ws
+}
+
 func (c *wsClient) subscribe(id, query string) {
 	payload, _ := json.Marshal(map[string]any{"query": query})
 	c.send(wsMessage{ID: id, Type: "subscribe", Payload: payload})
@@ -123,13 +136,7 @@ func (c *wsClient) expectSessionEnded(id, reason string, within time.Duration) {
 // it and subscribes to sessionEnded as operation id.
 func (ts *testServer) subscribeSessionEnded(t *testing.T, cookie, id string) *wsClient {
 	t.Helper()
-	ws, err := ts.dialWS(t, cookie, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m, err := ws.init(); err != nil || m.Type != "connection_ack" {
-		t.Fatalf("init: %+v %v", m, err)
-	}
+	ws := ts.openSocket(t, cookie)
 	ws.subscribe(id, sessionEndedSubscription)
 	time.Sleep(100 * time.Millisecond) // the server has registered the watch
 	return ws
@@ -139,13 +146,7 @@ func TestSocketErrorsNameNoGoType(t *testing.T) {
 	ts := startServer(t, nil)
 	c := ts.client(t)
 	ts.register(t, c)
-	ws, err := ts.dialWS(t, ts.sessionCookie(t, c), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m, err := ws.init(); err != nil || m.Type != "connection_ack" {
-		t.Fatalf("init: %+v %v", m, err)
-	}
+	ws := ts.openSocket(t, ts.sessionCookie(t, c))
 	tests := []struct{ query, vars string }{
 		{`query($n: String!) { __type(name: $n) { name } }`, `{"n": true}`},
 		{`query($n: String!) { __type(name: $n) { name } }`, `{"n": {"a": 1}}`},
