@@ -1,5 +1,5 @@
 package main
 
 // Regenerates graph/generated.go and graph/model/models_gen.go from
-// graph/*.graphqls with the gqlgen version pinned in go.mod (see tools.go).
-//go:generate go run github.com/99designs/gqlgen generate
+// graph/*.graphqls with the gqlgen pinned by go.mod's tool directive.
+//go:generate go tool gqlgen generate
