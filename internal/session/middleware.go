@@ -118,6 +118,12 @@ func CheckCanSignIn(ctx context.Context) error {
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	return st.cookieWritableLocked()
+}
+
+// cookieWritableLocked tells whether a cookie set now would reach the
+// client. Callers hold mu.
+func (st *state) cookieWritableLocked() error {
 	switch {
 	case st.socket:
 		return ErrNeedsHTTP
@@ -141,11 +147,8 @@ func SignIn(ctx context.Context, userID string, p Profile) error {
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.socket {
-		return ErrNeedsHTTP
-	}
-	if st.w.wroteHeader {
-		return ErrHeadersSent
+	if err := st.cookieWritableLocked(); err != nil {
+		return err
 	}
 	m := st.m
 	replaces := ""
