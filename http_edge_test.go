@@ -77,7 +77,9 @@ func TestBodiesThatAreNotGraphQLRequestsAreRefusedPlainly(t *testing.T) {
 }
 
 // A variable of the wrong type is a validation error whose message speaks
-// of GraphQL and JSON types, never of how Go decoded the value.
+// of GraphQL and JSON types, never of how Go decoded the value. It is a
+// request error: 200 to an application/json client, 400 to an
+// application/graphql-response+json one (GraphQL over HTTP).
 func TestVariableErrorsNameNoGoType(t *testing.T) {
 	ts := startServer(t, nil)
 	const login = `mutation($i: LoginInput!) { login(input: $i) { id } }`
@@ -100,14 +102,20 @@ func TestVariableErrorsNameNoGoType(t *testing.T) {
 		{"null for a non-null", `query($f: Boolean!) { me @include(if: $f) { id } }`, `{"f":null}`, `cannot be null`},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			body := `{"query":` + string(mustJSON(t, tt.query)) + `,"variables":` + tt.variables + `}`
-			r := ts.do(t, http.DefaultClient, jsonPost(ts.URL, strings.NewReader(body)))
-			checkPlainError(t, r, http.StatusUnprocessableEntity, "GRAPHQL_VALIDATION_FAILED")
-			if !strings.Contains(r.Errors[0].Message, tt.want) {
-				t.Fatalf("message %q, want it to say %q", r.Errors[0].Message, tt.want)
-			}
-		})
+		for accept, status := range map[string]int{"": http.StatusOK, "application/graphql-response+json": http.StatusBadRequest} {
+			t.Run(tt.name+" "+accept, func(t *testing.T) {
+				body := `{"query":` + string(mustJSON(t, tt.query)) + `,"variables":` + tt.variables + `}`
+				req := jsonPost(ts.URL, strings.NewReader(body))
+				if accept != "" {
+					req.Header.Set("Accept", accept)
+				}
+				r := ts.do(t, http.DefaultClient, req)
+				checkPlainError(t, r, status, "GRAPHQL_VALIDATION_FAILED")
+				if !strings.Contains(r.Errors[0].Message, tt.want) {
+					t.Fatalf("message %q, want it to say %q", r.Errors[0].Message, tt.want)
+				}
+			})
+		}
 	}
 }
 

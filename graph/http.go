@@ -24,10 +24,20 @@ import (
 )
 
 // The HTTP transports: GraphQL over HTTP as gqlgen's POST and GET
-// transports serve it (Accept negotiation, status codes), except that a
-// request that is not a GraphQL-over-HTTP request, or is a subscription,
-// is refused with 400 and BAD_USER_INPUT, and no answer names a Go type or
-// repeats what the client sent in its variables.
+// transports serve it (Accept negotiation, request parsing, execution),
+// with the statuses and shapes of the GraphQL-over-HTTP specification,
+// its SHOULD rules included (graphql-http's audit, .ci/graphql-http-audit):
+//
+//   - A request error (the document does not parse or validate, or the
+//     variables do not fit it) is answered with no "data" entry: 200 to an
+//     application/json client, 400 to an application/graphql-response+json
+//     one. gqlgen answers 422 and "data": null to both.
+//   - A request that is not a GraphQL-over-HTTP request (not one JSON
+//     object, a parameter of the wrong type, no "query") or is a
+//     subscription is refused with 400 and BAD_USER_INPUT; a mutation sent
+//     with GET with 405 and Allow: POST.
+//   - No answer names a Go type or repeats what the client sent in its
+//     variables.
 
 // postTransport serves POST with a JSON body. It recognises the usual
 // Content-Type without parsing it (a media-type parse and its map were
@@ -116,8 +126,16 @@ func (getTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Grap
 }
 
 // serve runs the operation params asks for, as gqlgen's transports do,
-// refusing a subscription (and, when queryOnly, a mutation) before it runs.
+// refusing a request without a query, a subscription and (when queryOnly)
+// a mutation before it runs.
 func serve(ctx context.Context, w http.ResponseWriter, exec graphql.GraphExecutor, params *graphql.RawParams, mediaType string, queryOnly bool) {
+	if params.Query == "" && params.Extensions["persistedQuery"] == nil {
+		// An invalid parameter, not a document that fails to parse: 400
+		// whatever the Accept header (a persisted query's hash may stand
+		// in for the document).
+		refuse(ctx, w, exec, http.StatusBadRequest, `The request's "query" is missing or empty: send a GraphQL document in it.`)
+		return
+	}
 	oc, errs := exec.CreateOperationContext(ctx, params)
 	if oc.Operation != nil && oc.Operation.Operation == ast.Subscription {
 		// Whatever else is wrong with it: over HTTP a subscription would
@@ -127,16 +145,22 @@ func serve(ctx context.Context, w http.ResponseWriter, exec graphql.GraphExecuto
 		return
 	}
 	if errs != nil {
-		if mediaType == graphqlResponseJSON {
-			w.WriteHeader(statusForGraphQLResponse(errs))
-		} else {
-			w.WriteHeader(statusForJSON(errs))
+		resp := exec.DispatchError(graphql.WithOperationContext(ctx, oc), plainVariableErrors(errs, params.Variables))
+		if errcode.GetErrorKind(errs) != errcode.KindProtocol {
+			// An error the library answers as a result, not as a request
+			// error (the complexity limit, an unknown persisted query):
+			// 200 and "data": null, as gqlgen answers.
+			writeJSON(w, resp)
+			return
 		}
-		writeJSON(w, exec.DispatchError(graphql.WithOperationContext(ctx, oc), plainVariableErrors(errs, params.Variables)))
+		w.WriteHeader(statusForRequestError(mediaType))
+		writeJSON(w, requestErrors(resp))
 		return
 	}
 	if queryOnly && oc.Operation.Operation != ast.Query {
-		refuse(graphql.WithOperationContext(ctx, oc), w, exec, http.StatusNotAcceptable, "GET requests only allow query operations.")
+		// GraphQL over HTTP: a mutation over GET MUST get 405.
+		w.Header().Set("Allow", http.MethodPost)
+		refuse(graphql.WithOperationContext(ctx, oc), w, exec, http.StatusMethodNotAllowed, "GET requests only allow query operations: send a mutation with POST.")
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, oc)
@@ -144,11 +168,25 @@ func serve(ctx context.Context, w http.ResponseWriter, exec graphql.GraphExecuto
 }
 
 // refuse answers status with one BAD_USER_INPUT error saying msg, through
-// the error presenter like every other GraphQL error.
+// the error presenter like every other GraphQL error, and no "data": the
+// request never reached execution.
 func refuse(ctx context.Context, w http.ResponseWriter, exec graphql.GraphExecutor, status int, msg string) {
 	w.WriteHeader(status)
 	err := &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": apperr.BadUserInput}}
-	writeJSON(w, exec.DispatchError(ctx, gqlerror.List{err}))
+	writeJSON(w, requestErrors(exec.DispatchError(ctx, gqlerror.List{err})))
+}
+
+// requestErrorResponse is the answer to a request error: a GraphQL
+// response without the "data" entry (the GraphQL specification: no data
+// when an error is raised before execution begins; GraphQL over HTTP: none
+// in a 4xx application/graphql-response+json answer).
+type requestErrorResponse struct {
+	Errors     gqlerror.List  `json:"errors"`
+	Extensions map[string]any `json:"extensions,omitempty"`
+}
+
+func requestErrors(resp *graphql.Response) requestErrorResponse {
+	return requestErrorResponse{Errors: resp.Errors, Extensions: resp.Extensions}
 }
 
 // decodeParams reads a POST body into params. It returns "" or, for a body
@@ -226,26 +264,19 @@ func responseMediaType(accept string) string {
 	return graphqlResponseJSON
 }
 
-// statusForJSON is gqlgen's status for errors answered as
-// application/json: 422 for an error in the request, else 200.
-func statusForJSON(errs gqlerror.List) int {
-	if errcode.GetErrorKind(errs) == errcode.KindProtocol {
-		return http.StatusUnprocessableEntity
-	}
-	return http.StatusOK
-}
-
-// statusForGraphQLResponse is the GraphQL-over-HTTP status for errors
-// answered as application/graphql-response+json: 400 for an error in the
-// request, else 200.
-func statusForGraphQLResponse(errs gqlerror.List) int {
-	if errcode.GetErrorKind(errs) == errcode.KindProtocol {
+// statusForRequestError is the GraphQL-over-HTTP status for a request
+// error answered as mediaType: 200 for application/json (so that clients
+// written before application/graphql-response+json read the errors),
+// 400 for application/graphql-response+json.
+func statusForRequestError(mediaType string) int {
+	if mediaType == graphqlResponseJSON {
 		return http.StatusBadRequest
 	}
 	return http.StatusOK
 }
 
-func writeJSON(w io.Writer, resp *graphql.Response) {
+// writeJSON writes resp, a *graphql.Response or a requestErrorResponse.
+func writeJSON(w io.Writer, resp any) {
 	b, err := json.Marshal(resp)
 	if err != nil {
 		// As gqlgen's transports do: the handler's recover answers 500.
