@@ -3018,15 +3018,15 @@ func (ec *executionContext) _SessionEndedEvent_reason(ctx context.Context, field
 			return obj.Reason, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.SessionEndReason) graphql.Marshaler {
+			return ec.marshalNSessionEndReason2githubᚗcomᚋsessiongqlᚋserverᚋgraphᚋmodelᚐSessionEndReason(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_SessionEndedEvent_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("SessionEndedEvent", field, false, false, "String")
+	return graphql.NewScalarFieldContext("SessionEndedEvent", field, false, false, "SessionEndReason")
 }
 
 func (ec *executionContext) _Subscription_sessionEnded(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -5622,6 +5622,16 @@ func (ec *executionContext) marshalNSession2ᚕgithubᚗcomᚋsessiongqlᚋserve
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNSessionEndReason2githubᚗcomᚋsessiongqlᚋserverᚋgraphᚋmodelᚐSessionEndReason(ctx context.Context, v any) (model.SessionEndReason, error) {
+	var res model.SessionEndReason
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSessionEndReason2githubᚗcomᚋsessiongqlᚋserverᚋgraphᚋmodelᚐSessionEndReason(ctx context.Context, sel ast.SelectionSet, v model.SessionEndReason) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNSessionEndedEvent2ᚖgithubᚗcomᚋsessiongqlᚋserverᚋgraphᚋmodelᚐSessionEndedEvent(ctx context.Context, sel ast.SelectionSet, v *model.SessionEndedEvent) graphql.Marshaler {

@@ -337,7 +337,24 @@ func (r *subscriptionResolver) SessionEnded(ctx context.Context) (<-chan *model.
 	context.AfterFunc(ctx, done) // the client stopped the operation or the socket closed
 	out := make(chan *model.SessionEndedEvent, 1)
 	sock.OnEnd(ctx, func(reason string) {
-		out <- &model.SessionEndedEvent{Reason: reason}
+		var ended model.SessionEndReason
+		switch reason {
+		case session.ReasonLogout:
+			ended = model.SessionEndReasonLogout
+		case session.ReasonRevoked:
+			ended = model.SessionEndReasonRevoked
+		case session.ReasonPasswordChanged:
+			ended = model.SessionEndReasonPasswordChanged
+		case session.ReasonExpired:
+			ended = model.SessionEndReasonExpired
+		default:
+			// A reason the schema lacks (one the session package adds later)
+			// goes out as REVOKED, not as an invalid enum value: the session
+			// did end, and every client signs out alike for every reason
+			// (the session package says REVOKED too when it cannot tell why).
+			ended = model.SessionEndReasonRevoked
+		}
+		out <- &model.SessionEndedEvent{Reason: ended}
 		close(out)
 		done()
 	})

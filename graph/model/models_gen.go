@@ -3,6 +3,10 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 )
 
@@ -60,8 +64,7 @@ type Session struct {
 }
 
 type SessionEndedEvent struct {
-	// LOGOUT | REVOKED | PASSWORD_CHANGED | EXPIRED
-	Reason string `json:"reason"`
+	Reason SessionEndReason `json:"reason"`
 }
 
 type Subscription struct {
@@ -80,4 +83,68 @@ type User struct {
 	Email     string    `json:"email"`
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"createdAt"`
+}
+
+// Why a session ended.
+type SessionEndReason string
+
+const (
+	// It was signed out (logout), perhaps from another tab sharing the cookie.
+	SessionEndReasonLogout SessionEndReason = "LOGOUT"
+	// Another session of the same user revoked it, one by one or with logoutOtherSessions.
+	SessionEndReasonRevoked SessionEndReason = "REVOKED"
+	// The user's password changed in another session.
+	SessionEndReasonPasswordChanged SessionEndReason = "PASSWORD_CHANGED"
+	// It was idle or reached its absolute lifetime.
+	SessionEndReasonExpired SessionEndReason = "EXPIRED"
+)
+
+var AllSessionEndReason = []SessionEndReason{
+	SessionEndReasonLogout,
+	SessionEndReasonRevoked,
+	SessionEndReasonPasswordChanged,
+	SessionEndReasonExpired,
+}
+
+func (e SessionEndReason) IsValid() bool {
+	switch e {
+	case SessionEndReasonLogout, SessionEndReasonRevoked, SessionEndReasonPasswordChanged, SessionEndReasonExpired:
+		return true
+	}
+	return false
+}
+
+func (e SessionEndReason) String() string {
+	return string(e)
+}
+
+func (e *SessionEndReason) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SessionEndReason(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SessionEndReason", str)
+	}
+	return nil
+}
+
+func (e SessionEndReason) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SessionEndReason) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SessionEndReason) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

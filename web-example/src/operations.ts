@@ -1,97 +1,62 @@
-import { gql, type TypedDocumentNode } from "@apollo/client";
+// Every operation the Apollo app sends. Their result and variable types are
+// generated from graph/*.graphqls by GraphQL Code Generator (`npm run codegen`
+// writes src/gql/): edit a document here, run codegen, commit both.
+import { graphql } from "./gql";
+import type {
+  CardFieldsFragment,
+  DeckFieldsFragment,
+  DeckQuery,
+  SessionsQuery,
+  UserFieldsFragment,
+} from "./gql/graphql";
 
-export interface User {
-  __typename?: "User";
-  id: string;
-  email: string;
-  name: string;
-  createdAt: string;
-}
+export type { SessionEndReason } from "./gql/graphql";
+export type User = UserFieldsFragment;
+export type Session = SessionsQuery["sessions"][number];
+export type Card = CardFieldsFragment;
+export type DeckSummary = DeckFieldsFragment;
+export type DeckWithCards = NonNullable<DeckQuery["deck"]>;
 
-export interface Session {
-  __typename?: "Session";
-  id: string;
-  current: boolean;
-  createdAt: string;
-  lastSeenAt: string;
-  expiresAt: string;
-  userAgent: string | null;
-  ip: string | null;
-}
-
-export interface Card {
-  __typename?: "Card";
-  id: string;
-  front: string;
-  back: string;
-  dueAt: string;
-  intervalDays: number;
-  ease: number;
-  reviews: number;
-}
-
-export interface DeckSummary {
-  __typename?: "Deck";
-  id: string;
-  title: string;
-  createdAt: string;
-  cardCount: number;
-  dueCount: number;
-}
-
-export interface DeckWithCards extends DeckSummary {
-  cards: {
-    edges: { cursor: string; node: Card }[];
-    pageInfo: { hasNextPage: boolean; endCursor: string | null };
-  };
-}
-
-const USER_FIELDS = gql`
+export const USER_FIELDS = graphql(`
   fragment UserFields on User {
     id
     email
     name
     createdAt
   }
-`;
+`);
 
-export const ME: TypedDocumentNode<{ me: User | null }, Record<string, never>> = gql`
+export const ME = graphql(`
   query Me {
     me {
       ...UserFields
     }
   }
-  ${USER_FIELDS}
-`;
+`);
 
-export const REGISTER: TypedDocumentNode<
-  { register: User },
-  { input: { email: string; password: string; name: string } }
-> = gql`
+export const REGISTER = graphql(`
   mutation Register($input: RegisterInput!) {
     register(input: $input) {
       ...UserFields
     }
   }
-  ${USER_FIELDS}
-`;
+`);
 
-export const LOGIN: TypedDocumentNode<{ login: User }, { input: { email: string; password: string } }> = gql`
+export const LOGIN = graphql(`
   mutation Login($input: LoginInput!) {
     login(input: $input) {
       ...UserFields
     }
   }
-  ${USER_FIELDS}
-`;
+`);
 
-export const LOGOUT: TypedDocumentNode<{ logout: boolean }, Record<string, never>> = gql`
+export const LOGOUT = graphql(`
   mutation Logout {
     logout
   }
-`;
+`);
 
-export const SESSIONS: TypedDocumentNode<{ sessions: Session[] }, Record<string, never>> = gql`
+export const SESSIONS = graphql(`
   query Sessions {
     sessions {
       id
@@ -103,38 +68,35 @@ export const SESSIONS: TypedDocumentNode<{ sessions: Session[] }, Record<string,
       ip
     }
   }
-`;
+`);
 
-export const REVOKE_SESSION: TypedDocumentNode<{ revokeSession: boolean }, { id: string }> = gql`
+export const REVOKE_SESSION = graphql(`
   mutation RevokeSession($id: ID!) {
     revokeSession(id: $id)
   }
-`;
+`);
 
-export const LOGOUT_OTHER_SESSIONS: TypedDocumentNode<{ logoutOtherSessions: number }, Record<string, never>> = gql`
+export const LOGOUT_OTHER_SESSIONS = graphql(`
   mutation LogoutOtherSessions {
     logoutOtherSessions
   }
-`;
+`);
 
-export const CHANGE_PASSWORD: TypedDocumentNode<
-  { changePassword: boolean },
-  { input: { currentPassword: string; newPassword: string } }
-> = gql`
+export const CHANGE_PASSWORD = graphql(`
   mutation ChangePassword($input: ChangePasswordInput!) {
     changePassword(input: $input)
   }
-`;
+`);
 
-export const SESSION_ENDED: TypedDocumentNode<{ sessionEnded: { reason: string } }, Record<string, never>> = gql`
+export const SESSION_ENDED = graphql(`
   subscription SessionEnded {
     sessionEnded {
       reason
     }
   }
-`;
+`);
 
-const DECK_FIELDS = gql`
+export const DECK_FIELDS = graphql(`
   fragment DeckFields on Deck {
     id
     title
@@ -142,9 +104,9 @@ const DECK_FIELDS = gql`
     cardCount
     dueCount
   }
-`;
+`);
 
-const CARD_FIELDS = gql`
+export const CARD_FIELDS = graphql(`
   fragment CardFields on Card {
     id
     front
@@ -154,18 +116,17 @@ const CARD_FIELDS = gql`
     ease
     reviews
   }
-`;
+`);
 
-export const DECKS: TypedDocumentNode<{ decks: DeckSummary[] }, Record<string, never>> = gql`
+export const DECKS = graphql(`
   query Decks {
     decks {
       ...DeckFields
     }
   }
-  ${DECK_FIELDS}
-`;
+`);
 
-export const DECK: TypedDocumentNode<{ deck: DeckWithCards | null }, { id: string; first?: number; after?: string | null }> = gql`
+export const DECK = graphql(`
   query Deck($id: ID!, $first: Int = 50, $after: String) {
     deck(id: $id) {
       ...DeckFields
@@ -183,72 +144,64 @@ export const DECK: TypedDocumentNode<{ deck: DeckWithCards | null }, { id: strin
       }
     }
   }
-  ${DECK_FIELDS}
-  ${CARD_FIELDS}
-`;
+`);
 
-export const DUE_CARDS: TypedDocumentNode<{ dueCards: Card[] }, { deckId?: string; limit?: number }> = gql`
+export const DUE_CARDS = graphql(`
   query DueCards($deckId: ID, $limit: Int = 20) {
     dueCards(deckId: $deckId, limit: $limit) {
       ...CardFields
     }
   }
-  ${CARD_FIELDS}
-`;
+`);
 
-export const CREATE_DECK: TypedDocumentNode<{ createDeck: DeckSummary }, { title: string }> = gql`
+export const CREATE_DECK = graphql(`
   mutation CreateDeck($title: String!) {
     createDeck(title: $title) {
       ...DeckFields
     }
   }
-  ${DECK_FIELDS}
-`;
+`);
 
-export const RENAME_DECK: TypedDocumentNode<{ renameDeck: DeckSummary }, { id: string; title: string }> = gql`
+export const RENAME_DECK = graphql(`
   mutation RenameDeck($id: ID!, $title: String!) {
     renameDeck(id: $id, title: $title) {
       ...DeckFields
     }
   }
-  ${DECK_FIELDS}
-`;
+`);
 
-export const DELETE_DECK: TypedDocumentNode<{ deleteDeck: boolean }, { id: string }> = gql`
+export const DELETE_DECK = graphql(`
   mutation DeleteDeck($id: ID!) {
     deleteDeck(id: $id)
   }
-`;
+`);
 
-export const ADD_CARD: TypedDocumentNode<{ addCard: Card }, { deckId: string; front: string; back: string }> = gql`
+export const ADD_CARD = graphql(`
   mutation AddCard($deckId: ID!, $front: String!, $back: String!) {
     addCard(deckId: $deckId, front: $front, back: $back) {
       ...CardFields
     }
   }
-  ${CARD_FIELDS}
-`;
+`);
 
-export const UPDATE_CARD: TypedDocumentNode<{ updateCard: Card }, { id: string; front?: string; back?: string }> = gql`
+export const UPDATE_CARD = graphql(`
   mutation UpdateCard($id: ID!, $front: String, $back: String) {
     updateCard(id: $id, front: $front, back: $back) {
       ...CardFields
     }
   }
-  ${CARD_FIELDS}
-`;
+`);
 
-export const DELETE_CARD: TypedDocumentNode<{ deleteCard: boolean }, { id: string }> = gql`
+export const DELETE_CARD = graphql(`
   mutation DeleteCard($id: ID!) {
     deleteCard(id: $id)
   }
-`;
+`);
 
-export const REVIEW_CARD: TypedDocumentNode<{ reviewCard: Card }, { id: string; grade: number }> = gql`
+export const REVIEW_CARD = graphql(`
   mutation ReviewCard($id: ID!, $grade: Int!) {
     reviewCard(id: $id, grade: $grade) {
       ...CardFields
     }
   }
-  ${CARD_FIELDS}
-`;
+`);

@@ -2,8 +2,9 @@
 // to show that the server needs nothing client-specific: JSON POSTs with
 // credentials: "include".
 import { useState, type FormEvent } from "react";
-import { Client, Provider, cacheExchange, fetchExchange, gql, useMutation, useQuery } from "urql";
+import { Client, Provider, cacheExchange, fetchExchange, useMutation, useQuery } from "urql";
 import { GRAPHQL_URL } from "../config";
+import { graphql } from "../gql";
 import { Field, FormError } from "../Field";
 import { noErrors, toFormErrors, type FormErrors } from "../errors";
 
@@ -17,7 +18,7 @@ const client = new Client({
   exchanges: [cacheExchange, fetchExchange],
 });
 
-const ME = gql`
+const ME = graphql(`
   query UrqlMe {
     me {
       id
@@ -25,8 +26,8 @@ const ME = gql`
       name
     }
   }
-`;
-const LOGIN = gql`
+`);
+const LOGIN = graphql(`
   mutation UrqlLogin($input: LoginInput!) {
     login(input: $input) {
       id
@@ -34,18 +35,12 @@ const LOGIN = gql`
       name
     }
   }
-`;
-const LOGOUT = gql`
+`);
+const LOGOUT = graphql(`
   mutation UrqlLogout {
     logout
   }
-`;
-
-interface Me {
-  id: string;
-  email: string;
-  name: string;
-}
+`);
 
 export default function UrqlApp() {
   return (
@@ -64,9 +59,9 @@ export default function UrqlApp() {
 }
 
 function UrqlSession() {
-  const [{ data, fetching, error }, reexecute] = useQuery<{ me: Me | null }>({ query: ME, requestPolicy: "network-only" });
-  const [, login] = useMutation<{ login: Me }>(LOGIN);
-  const [, logout] = useMutation<{ logout: boolean }>(LOGOUT);
+  const [{ data, fetching, error }, reexecute] = useQuery({ query: ME, requestPolicy: "network-only" });
+  const [, login] = useMutation(LOGIN);
+  const [, logout] = useMutation(LOGOUT);
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [errors, setErrors] = useState<FormErrors>(noErrors);
