@@ -1,6 +1,6 @@
 package main
 
-// Adversarial tests: each reproduces an attack on the whole server (API.md,
+// Adversarial tests: each reproduces an attack on the whole server (docs/API.md,
 // "Subscriptions" and "Throttling and races") and asserts the contract.
 // Requests that race run on goroutines released together; those goroutines
 // never call t.Fatal (tryGQL, startTogether), the test goroutine judges.

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/sessiongql/server/internal/config"
 	"github.com/sessiongql/server/internal/playground"
 	"github.com/sessiongql/server/internal/session"
@@ -20,10 +22,10 @@ const maxBodyBytes = 1 << 20
 // (headers: headerReadTimeout).
 const bodyReadTimeout = 30 * time.Second
 
-// NewServer returns the whole HTTP surface (API.md, "HTTP"); every route is
+// NewServer returns the whole HTTP surface (docs/API.md, "HTTP"); every route is
 // here, and which middleware (middleware.go) applies where. Access lines go
 // to logw, which must take concurrent writes.
-func NewServer(logw io.Writer, cfg config.Config, sessions *session.Manager, gql http.Handler, st *stores) http.Handler {
+func NewServer(logw io.Writer, cfg config.Config, sessions *session.Manager, gql http.Handler, st *stores, tp trace.TracerProvider) http.Handler {
 	mux := http.NewServeMux()
 
 	api := sessions.Middleware(gql)
@@ -61,6 +63,7 @@ func NewServer(logw io.Writer, cfg config.Config, sessions *session.Manager, gql
 	root = allowOrigins(cfg.CORSOrigins)(root)
 	root = accessLog(logw)(root)
 	root = securityHeaders()(root)
+	root = traceRequests(tp)(root)
 	return root
 }
 

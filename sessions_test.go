@@ -426,7 +426,7 @@ func TestSessionEndedReasons(t *testing.T) {
 		ws := ts.openSocket(t, ts.sessionCookie(t, c))
 		ts.gql(t, c, logoutMutation, nil)
 		// Either the operation is refused, or the socket is already closed
-		// with 4403 (API.md: within 1 s of the end); never data.
+		// with 4403 (docs/API.md: within 1 s of the end); never data.
 		ws.subscribe("late", sessionEndedSubscription)
 		m, err := ws.next(5 * time.Second)
 		if err != nil {

@@ -26,7 +26,7 @@ import (
 )
 
 // startupLimit is how long a server with an unusable setting may take to
-// stop (API.md, "Throttling and races").
+// stop (docs/API.md, "Throttling and races").
 const startupLimit = 10 * time.Second
 
 func TestStartupRefusesUnusableSettingNamingIt(t *testing.T) {

@@ -83,7 +83,7 @@ func (postTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	serve(r.Context(), w, exec, params, mediaType, false)
 }
 
-// getTransport serves GET: queries only (API.md, "HTTP").
+// getTransport serves GET: queries only (docs/API.md, "HTTP").
 type getTransport struct{}
 
 var _ graphql.Transport = getTransport{}

@@ -85,7 +85,7 @@ func selectionDepth(set ast.SelectionSet, frags ast.FragmentDefinitionList, dept
 	return deepest
 }
 
-// Least costs of root fields toward GRAPHQL_MAX_COMPLEXITY (API.md,
+// Least costs of root fields toward GRAPHQL_MAX_COMPLEXITY (docs/API.md,
 // "Throttling and races"): a root field that reads MongoDB, and an
 // introspection root field (__schema, __type), so that aliases cannot fan
 // one small request out into many database queries or a huge answer.

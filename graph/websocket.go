@@ -21,7 +21,7 @@ import (
 	"github.com/sessiongql/server/internal/session"
 )
 
-// Close codes and reasons (API.md, "Subscriptions"): graphql-ws clients
+// Close codes and reasons (docs/API.md, "Subscriptions"): graphql-ws clients
 // stop retrying on 4403, where a plain 1000 makes them reconnect in a
 // loop; 1011 asks them to try again later.
 const (

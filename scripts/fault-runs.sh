@@ -18,7 +18,8 @@
 #   c   Redis Cluster, 3 masters with 1 replica each: kill -9 a master, replica promoted
 #
 # Needs go, redis-server and redis-cli (7.x), curl and jq; builds the server,
-# cmd/load and the FerretDB anchor (../shared/anchors/ferretdb). Everything
+# cmd/load and cmd/devstores (MongoDB is its FerretDB, in a process of its
+# own, so a run can stop it). Everything
 # listens on 127.0.0.1 on free ports; every step has a time bound and every
 # process started here is stopped on exit. Exit status 1 when a run breaks a
 # requirement (the summary says which).
@@ -27,7 +28,6 @@ trap 'echo "fault-runs: line $LINENO failed: $BASH_COMMAND" >&2' ERR
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-ANCHOR=${FERRETDB_ANCHOR:-$ROOT/../shared/anchors/ferretdb}
 C=${C:-32}                 # load workers
 # The mixed scenario logs in 5% of the time (bcrypt at the default cost 12):
 # at 32 workers that alone saturates 2 cores and MongoDB calls miss
@@ -49,7 +49,6 @@ die() { echo "fault-runs: $*" >&2; exit 2; }
 for tool in go redis-server redis-cli curl jq; do
   command -v "$tool" >/dev/null || die "$tool is not on PATH"
 done
-[ -d "$ANCHOR" ] || die "no FerretDB anchor at $ANCHOR (set FERRETDB_ANCHOR)"
 RUNS=("$@")
 [ ${#RUNS[@]} -gt 0 ] || RUNS=(a1 a2 b1 b2 c)
 for r in "${RUNS[@]}"; do
@@ -287,14 +286,14 @@ else
 fi
 (cd "$SRC" && timeout 300 go build -tags noembedded -o "$TMP/sgql" .)
 (cd "$ROOT" && timeout 300 go build -o "$TMP/load" ./cmd/load)
-(cd "$ANCHOR" && timeout 300 go build -o "$TMP/ferretdb-anchor" .)
+(cd "$ROOT" && timeout 300 go build -o "$TMP/devstores" ./cmd/devstores)
 echo "fault-runs: built; STORE_TIMEOUT $STORE_TIMEOUT_DEFAULT (default), c=$C, ${DURATION}s per run, fault at t+${FAULT_AT}s for ${FAULT_FOR}s"
 
 # One MongoDB-compatible server (FerretDB v1 on SQLite) for every run, each
 # run in a database of its own.
 pick_port MONGO_PORT 20000 29999
 mkdir -p "$TMP/fdb"
-"$TMP/ferretdb-anchor" -listen "127.0.0.1:$MONGO_PORT" -dir "$TMP/fdb" >"$OUT/ferretdb.log" 2>&1 &
+"$TMP/devstores" -redis '' -mongo "127.0.0.1:$MONGO_PORT" -data "$TMP/fdb" >"$OUT/ferretdb.log" 2>&1 &
 FDB_PID=$!
 PIDS+=("$FDB_PID")
 wait_until 30 "FerretDB on $MONGO_PORT" port_in_use "$MONGO_PORT"

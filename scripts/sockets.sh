@@ -15,16 +15,15 @@
 #   JSON_OUT=/tmp/sockets.json scripts/sockets.sh
 #   REVOKE_AT=32s scripts/sockets.sh        # release when the watchers' 30 s re-checks of Redis fire
 #
-# Needs go, redis-server and redis-cli (7.x) and jq; MongoDB is the FerretDB
-# anchor (../shared/anchors/ferretdb, or FERRETDB_ANCHOR) when there is one,
-# else the server's in-process FerretDB. Raises the open-files limit to
+# Needs go, redis-server and redis-cli (7.x) and jq; MongoDB is FerretDB
+# served by cmd/devstores in a process of its own (EMBEDDED_MONGO=1: the
+# server's in-process FerretDB instead). Raises the open-files limit to
 # NOFILE (as root). Everything listens on 127.0.0.1 on free ports and is
 # stopped on exit. Exit status 1 when a target of issue 13 is not met.
 set -Eeuo pipefail
 trap 'echo "sockets: line $LINENO failed: $BASH_COMMAND" >&2' ERR
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-ANCHOR=${FERRETDB_ANCHOR:-$ROOT/../shared/anchors/ferretdb}
 SOCKETS=${SOCKETS:-10000}
 USERS=${USERS:-20}          # 10,000 / 20 = 500 sessions per user (the server keeps 1,000 per user)
 REVOKE=${REVOKE:-1000}
@@ -99,20 +98,19 @@ else
   echo "sockets: server from the work tree at $(git -C "$ROOT" rev-parse --short HEAD), changed files: $(git -C "$ROOT" diff --name-only HEAD -- . | tr '\n' ' ')"
 fi
 MONGO_ENV=()
-if [ -d "$ANCHOR" ]; then
+if [ -z "${EMBEDDED_MONGO:-}" ]; then
   (cd "$SRC" && timeout 300 go build -tags noembedded -o "$TMP/sgql" .)
-  (cd "$ANCHOR" && timeout 300 go build -o "$TMP/ferretdb" .)
+  (cd "$ROOT" && timeout 300 go build -o "$TMP/devstores" ./cmd/devstores)
   pick_port MONGO_PORT
-  mkdir -p "$TMP/ferretdb-data"
-  "$TMP/ferretdb" -listen "127.0.0.1:$MONGO_PORT" -dir "$TMP/ferretdb-data" >"$TMP/ferretdb.log" 2>&1 &
+  "$TMP/devstores" -redis '' -mongo "127.0.0.1:$MONGO_PORT" -data "$TMP/ferretdb-data" >"$TMP/devstores.log" 2>&1 &
   PIDS+=($!)
   wait_until 30 "FerretDB on $MONGO_PORT" port_in_use "$MONGO_PORT"
   MONGO_ENV=(MONGODB_URI="mongodb://127.0.0.1:$MONGO_PORT/" MONGODB_DATABASE=sockets)
-  echo "sockets: MongoDB is the FerretDB anchor on 127.0.0.1:$MONGO_PORT"
+  echo "sockets: MongoDB is cmd/devstores' FerretDB on 127.0.0.1:$MONGO_PORT"
 else
   (cd "$SRC" && timeout 300 go build -o "$TMP/sgql" .)
   MONGO_ENV=(DATA_DIR="$TMP/data")
-  echo "sockets: MongoDB is the server's in-process FerretDB (no anchor at $ANCHOR)"
+  echo "sockets: MongoDB is the server's in-process FerretDB"
 fi
 (cd "$ROOT" && timeout 300 go build -o "$TMP/load" ./cmd/load)
 

@@ -8,14 +8,13 @@
 #   DURATION=30 C=64 scripts/three-instances.sh
 #
 # Needs go, redis-server and redis-cli (7.x), curl and jq; builds the
-# server, cmd/load and the FerretDB anchor (../shared/anchors/ferretdb, or
-# FERRETDB_ANCHOR). Everything listens on 127.0.0.1 on free ports and is
-# stopped on exit. Exit status 1 when a check fails.
+# server, cmd/load and cmd/devstores (MongoDB is its in-process FerretDB).
+# Everything listens on 127.0.0.1 on free ports and is stopped on exit.
+# Exit status 1 when a check fails.
 set -Eeuo pipefail
 trap 'echo "three-instances: line $LINENO failed: $BASH_COMMAND" >&2' ERR
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-ANCHOR=${FERRETDB_ANCHOR:-$ROOT/../shared/anchors/ferretdb}
 C=${C:-32}
 DURATION=${DURATION:-10}
 LOGIN_LIMIT=3 # failed logins per email before RATE_LIMITED
@@ -24,7 +23,6 @@ die() { echo "three-instances: $*" >&2; exit 2; }
 for tool in go redis-server redis-cli curl jq; do
   command -v "$tool" >/dev/null || die "$tool is not on PATH"
 done
-[ -d "$ANCHOR" ] || die "no FerretDB anchor at $ANCHOR (set FERRETDB_ANCHOR)"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/three-instances.XXXXXX")
 PIDS=()
@@ -55,15 +53,15 @@ pick_port() { # VAR: a free port whose cluster-bus port (+10000) is free too
 redis_ping() { [ "$(timeout 2 redis-cli -p "$1" ping 2>/dev/null)" = PONG ]; }
 cluster_ok() { timeout 2 redis-cli -p "$1" cluster info | grep -q '^cluster_state:ok'; }
 
-echo "three-instances: building the server, cmd/load and the FerretDB anchor"
+echo "three-instances: building the server, cmd/load and cmd/devstores"
 go build -tags noembedded -o "$TMP/sgql" .
 go build -o "$TMP/load" ./cmd/load
-(cd "$ANCHOR" && go build -o "$TMP/ferretdb" .)
+go build -o "$TMP/devstores" ./cmd/devstores
 
 pick_port MONGO_PORT
-mkdir -p "$TMP/ferretdb-data"
-"$TMP/ferretdb" -listen "127.0.0.1:$MONGO_PORT" -dir "$TMP/ferretdb-data" >"$TMP/ferretdb.log" 2>&1 &
+"$TMP/devstores" -redis '' -mongo "127.0.0.1:$MONGO_PORT" -data "$TMP/ferretdb-data" >"$TMP/devstores.log" 2>&1 &
 PIDS+=($!)
+wait_until 30 "FerretDB on $MONGO_PORT" port_in_use "$MONGO_PORT"
 
 NODES=() ADDRS=()
 for _ in 1 2 3; do

@@ -34,7 +34,7 @@ type Limiter interface {
 	Reset(ctx context.Context, rule ratelimit.Rule, key string) error
 }
 
-// Limits are the throttling rules (API.md, RATE_LIMITED).
+// Limits are the throttling rules (docs/API.md, RATE_LIMITED).
 type Limits struct {
 	LoginPerEmail  int
 	LoginPerIP     int

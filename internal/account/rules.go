@@ -9,7 +9,7 @@ import (
 	"github.com/sessiongql/server/internal/apperr"
 )
 
-// Input limits from API.md, "Input rules".
+// Input limits from docs/API.md, "Input rules".
 const (
 	MaxEmailBytes    = 254
 	MinPasswordBytes = 8

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// Codes clients branch on (API.md, "Errors").
+// Codes clients branch on (docs/API.md, "Errors").
 const (
 	Unauthenticated    = "UNAUTHENTICATED"
 	Forbidden          = "FORBIDDEN"

@@ -25,7 +25,7 @@ import (
 )
 
 // ErrStaleSignIn reports a sign-in whose password check read credentials
-// that have changed since: it must not create a session (API.md, "a
+// that have changed since: it must not create a session (docs/API.md, "a
 // password change is final").
 var ErrStaleSignIn = errors.New("session: the credentials changed during sign-in")
 
@@ -37,7 +37,7 @@ var errNotCreated = errors.New("session: not created")
 // were written: the cookie could not be delivered, so nothing was changed.
 var ErrHeadersSent = errors.New("session: response headers already sent")
 
-// Options configure a Manager; API.md's cookie rules are the reference.
+// Options configure a Manager; docs/docs/API.md's cookie rules are the reference.
 type Options struct {
 	CookieName  string
 	Secure      bool

@@ -18,7 +18,7 @@ import (
 	"github.com/sessiongql/server/internal/store"
 )
 
-// Limits from API.md ("Decks and cards").
+// Limits from docs/API.md ("Decks and cards").
 const (
 	MaxTitleChars = 200
 	MaxSideChars  = 10_000
