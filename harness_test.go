@@ -82,6 +82,12 @@ func (ts *testServer) Stop(t testing.TB) error {
 // Without REDIS_URL in env it starts a redis-server of its own.
 func startServer(t testing.TB, env map[string]string) *testServer {
 	t.Helper()
+	return startServerWith(t, env)
+}
+
+// startServerWith is startServer with run's options (withTracerProvider).
+func startServerWith(t testing.TB, env map[string]string, opts ...runOption) *testServer {
+	t.Helper()
 	ts := &testServer{logs: &syncBuffer{}, Env: map[string]string{
 		"PORT":             strconv.Itoa(freePort(t)),
 		"MONGODB_URI":      testMongoURI,
@@ -108,7 +114,7 @@ func startServer(t testing.TB, env map[string]string) *testServer {
 	ctx, cancel := context.WithCancel(context.Background())
 	ts.cancel, ts.done = cancel, make(chan error, 1)
 	go func() {
-		ts.done <- run(ctx, nil, func(k string) string { return ts.Env[k] }, io.Discard, ts.logs)
+		ts.done <- run(ctx, nil, func(k string) string { return ts.Env[k] }, io.Discard, ts.logs, opts...)
 	}()
 	done := ts.done
 	t.Cleanup(func() {

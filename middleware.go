@@ -10,15 +10,24 @@ import (
 	"time"
 
 	"github.com/rs/cors"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sessiongql/server/internal/accesslog"
 	"github.com/sessiongql/server/internal/csrf"
+	"github.com/sessiongql/server/internal/tracing"
 )
 
 // The edge's middlewares, in the order a request meets them. Each is a
 // constructor returning a func(next http.Handler) http.Handler; the route
 // table (routes.go) decides where each one applies. The answers they refuse
 // a request with are all written by writeRefusal.
+
+// traceRequests makes each request a span when tracing is on, outermost
+// so that every line logged for the request carries its trace id; with
+// tracing off it adds nothing to the chain (internal/tracing.Handler).
+func traceRequests(tp trace.TracerProvider) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler { return tracing.Handler(tp, next) }
+}
 
 // securityHeaders go on every response; the playground adds its own CSP.
 func securityHeaders() func(http.Handler) http.Handler {
@@ -41,7 +50,7 @@ func accessLog(logw io.Writer) func(http.Handler) http.Handler {
 			rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 			next.ServeHTTP(rec, r)
 			now := time.Now()
-			accesslog.Write(logw, now, r.Method, r.URL.Path, rec.status, now.Sub(start))
+			accesslog.WriteContext(r.Context(), logw, now, r.Method, r.URL.Path, rec.status, now.Sub(start))
 		})
 	}
 }
@@ -61,7 +70,7 @@ func (s *statusRecorder) WriteHeader(code int) {
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // allowOrigins answers CORS preflights and marks answers to the listed
-// browser origins (API.md, "CORS"); any other origin gets no CORS headers.
+// browser origins (docs/API.md, "CORS"); any other origin gets no CORS headers.
 func allowOrigins(origins []string) func(http.Handler) http.Handler {
 	return cors.New(cors.Options{
 		AllowedOrigins:   origins,

@@ -13,21 +13,27 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sessiongql/server/graph"
 	"github.com/sessiongql/server/internal/accesslog"
 	"github.com/sessiongql/server/internal/account"
 	"github.com/sessiongql/server/internal/clientip"
 	"github.com/sessiongql/server/internal/config"
+	"github.com/sessiongql/server/internal/logging"
 	"github.com/sessiongql/server/internal/ratelimit"
 	"github.com/sessiongql/server/internal/session"
 	"github.com/sessiongql/server/internal/study"
+	"github.com/sessiongql/server/internal/tracing"
 )
 
 // accessLogEvery bounds how long a request line waits in its batch.
@@ -39,18 +45,47 @@ const headerReadTimeout = 10 * time.Second
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "server:", err)
+	logger := processLogging(os.Getenv, os.Stderr)
+	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	switch {
+	case err == nil:
+	case errors.Is(err, errUsage):
+		os.Exit(2) // run has printed the usage line
+	default:
+		// The last line, in the log's format like every other one.
+		logger.Error("server: " + err.Error())
 		os.Exit(1)
 	}
 }
 
+// processLogging sets up the process's own logging, for lines that no
+// server's logger writes: the standard log package's and go-redis's
+// (process-wide, so set here and not in run, which tests call several
+// times at once), and the last line main writes. They go to stderr in the
+// configured format; a bad LOG_FORMAT or LOG_LEVEL falls back to text and
+// info here, and run then names it.
+func processLogging(getenv func(string) string, stderr io.Writer) *slog.Logger {
+	json, level := config.LogSettings(getenv)
+	logger := logging.New(stderr, json, level)
+	slog.SetDefault(logger)
+	logging.RouteRedis()
+	return logger
+}
+
+// errUsage is what run returns for arguments it does not take; main exits
+// with status 2 for it, as the flag package does.
+var errUsage = errors.New("usage")
+
 // run starts the server and blocks until ctx ends, then shuts down
 // gracefully. Everything it needs comes in as arguments, so tests start the
-// whole server in-process with their own environment.
-func run(ctx context.Context, _ []string, getenv func(string) string, _ io.Writer, stderr io.Writer) error {
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+// whole server in-process with their own environment. args is os.Args: -h
+// and -version print to stdout and return nil; any other argument prints a
+// usage line to stderr and returns an error wrapping errUsage.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, stderr io.Writer, opts ...runOption) error {
+	if len(args) > 1 {
+		return command(args, stdout, stderr)
+	}
 	// A setting that cannot work stops the server here with an error that
 	// names it (main prints it as the last line); a store that does not
 	// answer yet does not: /readyz reports it until it does.
@@ -58,9 +93,18 @@ func run(ctx context.Context, _ []string, getenv func(string) string, _ io.Write
 	if err != nil {
 		return err
 	}
+	logger := logging.New(stderr, cfg.LogJSON, cfg.LogLevel)
 
-	embeddedLog := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError})).With("component", "ferretdb")
-	stores, err := openStores(ctx, cfg, logger, embeddedLog)
+	tp, stopTracing, err := startTracing(ctx, getenv, logger, opts)
+	if err != nil {
+		return err
+	}
+	defer stopTracing() // last: flushes the spans of the shutdown too
+
+	// FerretDB logs each unsupported command at warning level, with a dump
+	// of the reply: only its errors are worth the log.
+	embeddedLog := logging.New(stderr, cfg.LogJSON, slog.LevelError).With("component", "ferretdb")
+	stores, err := openStores(ctx, cfg, logger, embeddedLog, tp)
 	if err != nil {
 		return err
 	}
@@ -99,7 +143,7 @@ func run(ctx context.Context, _ []string, getenv func(string) string, _ io.Write
 		MaxComplexity:  cfg.MaxComplexity,
 		AllowedOrigins: cfg.CORSOrigins,
 		Logger:         logger,
-		Extensions:     []graphql.HandlerExtension{graph.Observe{Observer: stores.metrics}},
+		Extensions:     operationExtensions(stores.metrics, tp),
 		Sockets:        sockets,
 
 		MaxSocketOperations: cfg.WSMaxOperations,
@@ -107,10 +151,73 @@ func run(ctx context.Context, _ []string, getenv func(string) string, _ io.Write
 
 	// Request lines are batched (accesslog.Buffer); the deferred Close
 	// writes the last ones once serve has let in-flight requests finish.
-	access := accesslog.NewBuffer(stderr, accessLogEvery)
-	defer access.Close()
-	handler := NewServer(access, cfg, sessions, gql, stores)
+	// They are at info level: a higher LOG_LEVEL drops them.
+	var access io.Writer = io.Discard
+	if cfg.LogLevel <= slog.LevelInfo {
+		buf := accesslog.NewBuffer(stderr, accessLogEvery, cfg.LogJSON)
+		defer buf.Close()
+		access = buf
+	}
+	handler := NewServer(access, cfg, sessions, gql, stores, tp)
 	return serve(ctx, logger, cfg, handler, sockets)
+}
+
+// usageLine is what -h and a wrong argument show first.
+const usageLine = "usage: %s [-h | --help | -version]\n"
+
+// command answers the command line's arguments (the server takes none
+// but these): -h and --help print every setting, from config's table;
+// -version prints one line.
+func command(args []string, stdout, stderr io.Writer) error {
+	name := filepath.Base(args[0])
+	if len(args) == 2 {
+		switch args[1] {
+		case "-h", "-help", "--help":
+			fmt.Fprintf(stdout, usageLine, name)
+			fmt.Fprint(stdout, "\nServes the GraphQL API with cookie sessions in Redis and users in MongoDB.\n"+
+				"It takes no other arguments: every setting is an environment variable.\n\n"+
+				"  -h, --help  print this help and exit\n"+
+				"  -version    print the version and exit\n\n")
+			config.Usage(stdout)
+			return nil
+		case "-version", "--version":
+			fmt.Fprintln(stdout, version())
+			return nil
+		}
+	}
+	fmt.Fprintf(stderr, "unknown argument %q; "+usageLine, args[1], name)
+	return fmt.Errorf("%w: unknown argument %q", errUsage, args[1])
+}
+
+// version is the module version and VCS revision the binary was built
+// from, e.g. "sessiongql v0.2.0 (rev abc1234)"; "(devel)" for a build
+// from a work tree, "dirty" when it had uncommitted changes.
+func version() string {
+	v, rev, dirty := "(devel)", "", false
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if info.Main.Version != "" {
+			v = info.Main.Version
+		}
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value[:min(7, len(s.Value))]
+			case "vcs.modified":
+				// The module version may say so already (v0.0.0-…+dirty).
+				dirty = s.Value == "true" && !strings.HasSuffix(v, "+dirty")
+			}
+		}
+	}
+	out := "sessiongql " + v
+	switch {
+	case rev != "" && dirty:
+		out += " (rev " + rev + ", dirty)"
+	case rev != "":
+		out += " (rev " + rev + ")"
+	case dirty:
+		out += " (dirty)"
+	}
+	return out
 }
 
 // serve listens on cfg.Port until ctx ends, then lets in-flight requests
@@ -126,11 +233,19 @@ func serve(ctx context.Context, logger *slog.Logger, cfg config.Config, handler 
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
+	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)))
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	logger.Info("listening", "addr", ln.Addr().String(), "playground", fmt.Sprintf("http://localhost:%d/", ln.Addr().(*net.TCPAddr).Port))
+	port := ln.Addr().(*net.TCPAddr).Port
+	switch {
+	case cfg.Host == "":
+		logger.Info("listening on all interfaces", "addr", ln.Addr().String(), "playground", fmt.Sprintf("http://localhost:%d/", port))
+	case cfg.StoresInProcess() && cfg.Host == "127.0.0.1":
+		logger.Info("listening on this machine only (both stores in-process); set HOST=0.0.0.0 to serve the network", "addr", ln.Addr().String(), "playground", fmt.Sprintf("http://localhost:%d/", port))
+	default:
+		logger.Info("listening on "+cfg.Host, "addr", ln.Addr().String(), "playground", "http://"+net.JoinHostPort(cfg.Host, strconv.Itoa(port))+"/")
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -207,4 +322,54 @@ func (f *freshConns) closeAfter(ctx context.Context, d time.Duration) {
 		case <-tick.C:
 		}
 	}
+}
+
+// runOption replaces a dependency run otherwise builds from its
+// environment; main passes none, tests do.
+type runOption func(*runDeps)
+
+type runDeps struct {
+	// tracerProvider replaces internal/tracing.Setup's; run neither
+	// flushes nor shuts it down.
+	tracerProvider trace.TracerProvider
+}
+
+// withTracerProvider makes run trace with tp whatever the OTEL_* settings
+// (a test's in-memory exporter).
+func withTracerProvider(tp trace.TracerProvider) runOption {
+	return func(d *runDeps) { d.tracerProvider = tp }
+}
+
+// startTracing returns the tracer provider every instrumentation gets
+// (internal/tracing: off unless OTEL_EXPORTER_OTLP_ENDPOINT is set), and
+// the function that flushes its last spans at exit.
+func startTracing(ctx context.Context, getenv func(string) string, logger *slog.Logger, opts []runOption) (trace.TracerProvider, func(), error) {
+	var deps runDeps
+	for _, o := range opts {
+		o(&deps)
+	}
+	if deps.tracerProvider != nil {
+		return deps.tracerProvider, func() {}, nil
+	}
+	tp, shutdown, err := tracing.Setup(ctx, getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tp, func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := shutdown(sctx); err != nil {
+			logger.Warn("tracing: the last spans were not exported", "err", err)
+		}
+	}, nil
+}
+
+// operationExtensions are the gqlgen extensions around each operation:
+// metrics always, a span only when tracing is on.
+func operationExtensions(o graph.OperationObserver, tp trace.TracerProvider) []graphql.HandlerExtension {
+	exts := []graphql.HandlerExtension{graph.Observe{Observer: o}}
+	if tracing.Enabled(tp) {
+		exts = append(exts, graph.TraceOperations{Tracer: tp.Tracer(tracing.ScopeName)})
+	}
+	return exts
 }

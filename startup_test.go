@@ -159,8 +159,8 @@ func TestStartupWithoutStoreURLsInANoEmbeddedBuildExitsWithOneLine(t *testing.T)
 				t.Fatalf("exit: %v, want a non-zero status\n%s", err, stderr.String())
 			}
 			lines := strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n")
-			if last := lines[len(lines)-1]; !strings.HasPrefix(last, tt.want) {
-				t.Errorf("last line on stderr %q, want it to start with %q\n%s", last, tt.want, stderr.String())
+			if last := lines[len(lines)-1]; !strings.HasPrefix(logMessage(last, "ERROR"), tt.want) {
+				t.Errorf("last line on stderr %q, want an ERROR line whose message starts with %q\n%s", last, tt.want, stderr.String())
 			}
 			if strings.Contains(stderr.String(), "panic") {
 				t.Errorf("stderr mentions a panic:\n%s", stderr.String())

@@ -13,11 +13,13 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sessiongql/server/internal/config"
 	"github.com/sessiongql/server/internal/devstack"
 	"github.com/sessiongql/server/internal/metrics"
 	"github.com/sessiongql/server/internal/store"
+	"github.com/sessiongql/server/internal/tracing"
 )
 
 // stores are the server's connections and collections, and the in-process
@@ -28,7 +30,9 @@ type stores struct {
 	users   *store.Users
 	decks   *store.Decks
 	metrics *metrics.Metrics
-	closer  []func()
+	// tracer instruments the clients when tracing is on (internal/tracing).
+	tracer trace.TracerProvider
+	closer []func()
 }
 
 // mongoDB is the MongoDB client and the creation of the indexes the
@@ -73,8 +77,8 @@ func (s *stores) Close() {
 // A store that does not answer does not fail it: the clients connect when
 // the store answers, and the collections' indexes are created then, until
 // ctx ends or Close. Its errors are settings that cannot work, each named.
-func openStores(ctx context.Context, cfg config.Config, logger, embeddedLog *slog.Logger) (*stores, error) {
-	st := &stores{metrics: metrics.New()}
+func openStores(ctx context.Context, cfg config.Config, logger, embeddedLog *slog.Logger, tp trace.TracerProvider) (*stores, error) {
+	st := &stores{metrics: metrics.New(), tracer: tp}
 	if err := st.open(ctx, cfg, logger, embeddedLog); err != nil {
 		st.Close()
 		return nil, err
@@ -105,6 +109,11 @@ func (st *stores) open(ctx context.Context, cfg config.Config, logger, embeddedL
 		return err
 	}
 	rdb.AddHook(st.metrics.RedisHook())
+	st.metrics.WatchRedisPool(rdb)
+	if err := tracing.InstrumentRedis(st.tracer, rdb); err != nil {
+		_ = rdb.Close()
+		return err
+	}
 	st.redis = rdb
 	st.closer = append(st.closer, func() { _ = rdb.Close() })
 
@@ -151,7 +160,8 @@ func (st *stores) openMongo(ctx context.Context, cfg config.Config, logger, embe
 		SetTimeout(cfg.StoreTimeout).
 		SetServerSelectionTimeout(cfg.StoreTimeout).
 		SetConnectTimeout(cfg.StoreTimeout).
-		SetMonitor(st.metrics.MongoMonitor()))
+		SetMonitor(tracing.MongoMonitor(st.tracer, st.metrics.MongoMonitor())).
+		SetPoolMonitor(st.metrics.MongoPoolMonitor()))
 	if err != nil {
 		return fmt.Errorf("MONGODB_URI: %w", err)
 	}

@@ -36,20 +36,7 @@ func (o Observe) InterceptResponse(ctx context.Context, next graphql.ResponseHan
 	if resp == nil {
 		return nil
 	}
-	kind, field, start := "invalid", "", time.Now()
-	if graphql.HasOperationContext(ctx) {
-		oc := graphql.GetOperationContext(ctx)
-		start = oc.Stats.OperationStart
-		if oc.Operation != nil {
-			kind = string(oc.Operation.Operation)
-			for _, sel := range oc.Operation.SelectionSet {
-				if f, ok := sel.(*ast.Field); ok {
-					field = f.Name
-					break
-				}
-			}
-		}
-	}
+	kind, field, start := operationOf(ctx)
 	outcome := "ok"
 	if len(resp.Errors) > 0 {
 		outcome, _ = resp.Errors[0].Extensions["code"].(string)
@@ -59,4 +46,26 @@ func (o Observe) InterceptResponse(ctx context.Context, next graphql.ResponseHan
 	}
 	o.Observer.Operation(kind, field, outcome, time.Since(start))
 	return resp
+}
+
+// operationOf names the operation in ctx as OperationObserver does (kind
+// and first root field), and says when it started; without one, "invalid"
+// and now.
+func operationOf(ctx context.Context) (kind, field string, start time.Time) {
+	kind, start = "invalid", time.Now()
+	if !graphql.HasOperationContext(ctx) {
+		return kind, field, start
+	}
+	oc := graphql.GetOperationContext(ctx)
+	start = oc.Stats.OperationStart
+	if oc.Operation == nil {
+		return kind, field, start
+	}
+	kind = string(oc.Operation.Operation)
+	for _, sel := range oc.Operation.SelectionSet {
+		if f, ok := sel.(*ast.Field); ok {
+			return kind, f.Name, start
+		}
+	}
+	return kind, field, start
 }

@@ -17,19 +17,24 @@ const batchMax = 4096
 // `every` before it is written, and Close writes what is left, so a clean
 // shutdown loses nothing; a crash loses at most the last `every` of lines.
 // Each Write must be whole lines; Buffer never splits one.
+//
+// A Buffer is made for one log format, which the request lines written to
+// it (Write, WriteContext) take: JSON or slog's text format.
 type Buffer struct {
-	mu  sync.Mutex
-	w   io.Writer
-	buf []byte
+	mu   sync.Mutex
+	w    io.Writer
+	buf  []byte
+	json bool
 
 	stop chan struct{}
 	done chan struct{}
 	once sync.Once
 }
 
-// NewBuffer starts a Buffer writing to w at least every `every`. Close it.
-func NewBuffer(w io.Writer, every time.Duration) *Buffer {
-	b := &Buffer{w: w, buf: make([]byte, 0, batchMax), stop: make(chan struct{}), done: make(chan struct{})}
+// NewBuffer starts a Buffer writing to w at least every `every`, for
+// request lines in JSON (json) or in slog's text format. Close it.
+func NewBuffer(w io.Writer, every time.Duration, json bool) *Buffer {
+	b := &Buffer{w: w, buf: make([]byte, 0, batchMax), json: json, stop: make(chan struct{}), done: make(chan struct{})}
 	go b.flushEvery(every)
 	return b
 }

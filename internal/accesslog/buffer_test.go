@@ -41,7 +41,7 @@ func TestBufferWritesEveryLineInOrderInAtomicBatches(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := &writes{}
-			b := NewBuffer(w, time.Hour) // only size and Close flush here
+			b := NewBuffer(w, time.Hour, false) // only size and Close flush here
 			for _, l := range tt.lines {
 				b.Write([]byte(l))
 			}
@@ -66,7 +66,7 @@ func TestBufferWritesEveryLineInOrderInAtomicBatches(t *testing.T) {
 
 func TestBufferWritesWithinItsInterval(t *testing.T) {
 	w := &writes{}
-	b := NewBuffer(w, 10*time.Millisecond)
+	b := NewBuffer(w, 10*time.Millisecond, false)
 	defer b.Close()
 	b.Write([]byte("msg=request\n"))
 	deadline := time.Now().Add(5 * time.Second)
@@ -83,7 +83,7 @@ func TestBufferWritesWithinItsInterval(t *testing.T) {
 
 func TestBufferConcurrentWritersKeepLinesWhole(t *testing.T) {
 	w := &writes{}
-	b := NewBuffer(w, time.Millisecond)
+	b := NewBuffer(w, time.Millisecond, false)
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Add(1)
@@ -122,7 +122,7 @@ func repeat(n int, f func(int) string) []string {
 }
 
 func BenchmarkBufferedWrite(b *testing.B) {
-	buf := NewBuffer(io.Discard, time.Hour)
+	buf := NewBuffer(io.Discard, time.Hour, false)
 	defer buf.Close()
 	b.ReportAllocs()
 	for b.Loop() {

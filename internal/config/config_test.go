@@ -1,6 +1,8 @@
 package config
 
 import (
+	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +66,11 @@ func TestLoadRefusesBadValuesNamingTheVariable(t *testing.T) {
 		{map[string]string{"MONGODB_URI": "mongodb://h:99999/"}, "MONGODB_URI"},
 		{map[string]string{"MONGODB_URI": "mongodb://h/?connectTimeoutMS=soon"}, "MONGODB_URI"},
 		{map[string]string{"MONGODB_URI": "postgres://h/db"}, "MONGODB_URI"},
+		{map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT"},
+		{map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		{map[string]string{"LOG_LEVEL": "info+2"}, "LOG_LEVEL"},
+		{map[string]string{"HOST": "a host"}, "HOST"},
+		{map[string]string{"HOST": "127.0.0.1:80"}, "HOST"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -145,6 +152,72 @@ func TestLoadErrorHidesPasswords(t *testing.T) {
 		}
 		if msg := err.Error(); !strings.HasPrefix(msg, tt.want) || strings.Contains(msg, "s3cret") || strings.Contains(msg, "\n") {
 			t.Errorf("%s=%s: error %q, want one line starting %s and no password", tt.name, tt.value, msg, tt.want)
+		}
+	}
+}
+
+// The help and Load share one table: every variable Load reads is in it,
+// and nothing else.
+func TestLoadReadsExactlyTheSettingsTable(t *testing.T) {
+	var read []string
+	if _, err := Load(func(k string) string { read = append(read, k); return "" }); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range Settings() {
+		if s.Name == "" || s.Meaning == "" || s.DefaultText() == "" {
+			t.Errorf("setting %+v lacks a name, meaning or default", s)
+		}
+		names = append(names, s.Name)
+	}
+	if !slices.Equal(read, names) {
+		t.Fatalf("Load read %v\nthe table lists %v", read, names)
+	}
+}
+
+func TestHostDefaultsToLoopbackOnlyWithBothStoresInProcess(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"both in-process", nil, "127.0.0.1"},
+		{"external redis", map[string]string{"REDIS_URL": "redis://r:6379"}, ""},
+		{"external mongodb", map[string]string{"MONGODB_URI": "mongodb://m/"}, ""},
+		{"both external", map[string]string{"REDIS_URL": "redis://r:6379", "MONGODB_URI": "mongodb://m/"}, ""},
+		{"set, in-process", map[string]string{"HOST": "0.0.0.0"}, "0.0.0.0"},
+		{"set, external", map[string]string{"HOST": "10.1.2.3", "MONGODB_URI": "mongodb://m/"}, "10.1.2.3"},
+		{"IPv6 in brackets", map[string]string{"HOST": "[::1]"}, "::1"},
+		{"host name", map[string]string{"HOST": "localhost"}, "localhost"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(env(tt.env))
+			if err != nil || c.Host != tt.want {
+				t.Fatalf("HOST read as %q (%v), want %q", c.Host, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLogSettings(t *testing.T) {
+	for _, tt := range []struct {
+		format, level string
+		json          bool
+		want          slog.Level
+	}{
+		{"", "", false, slog.LevelInfo},
+		{"json", "warn", true, slog.LevelWarn},
+		{"JSON", "DEBUG", true, slog.LevelDebug},
+		{"text", "error", false, slog.LevelError},
+		// Refused by Load; main still needs a format for the line naming it.
+		{"xml", "loud", false, slog.LevelInfo},
+	} {
+		vars := map[string]string{"LOG_FORMAT": tt.format, "LOG_LEVEL": tt.level}
+		if json, level := LogSettings(env(vars)); json != tt.json || level != tt.want {
+			t.Errorf("%v: json %v level %v, want %v %v", vars, json, level, tt.json, tt.want)
+		}
+		if c, err := Load(env(vars)); err == nil && (c.LogJSON != tt.json || c.LogLevel != tt.want) {
+			t.Errorf("%v: Load read json %v level %v", vars, c.LogJSON, c.LogLevel)
 		}
 	}
 }

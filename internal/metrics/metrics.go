@@ -35,6 +35,8 @@ type Metrics struct {
 	// values. It stays small: kinds and root fields come from the schema,
 	// outcomes from the error codes.
 	ops sync.Map // opKey -> *opCollectors
+
+	mongoPool *mongoPool // fed by MongoPoolMonitor
 }
 
 type opKey struct{ kind, field, outcome string }
@@ -81,6 +83,8 @@ func New() *Metrics {
 	}
 	m.reg.MustRegister(m.requests, m.duration, m.signIns, m.failedLogins, m.rateLimited, m.subscriptions, m.storeErrors, m.mongoCommands,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.mongoPool = newMongoPool()
+	m.reg.MustRegister(m.mongoPool.collectors()...)
 	return m
 }
 
