@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"maps"
 	"net/http"
 	"testing"
 )
@@ -12,8 +13,18 @@ import (
 // loopback), client included. For a CPU profile of the me path:
 //
 //	go test -run='^$' -bench=MeOverHTTP -cpuprofile=/tmp/me.prof . && go tool pprof -top /tmp/me.prof
-func BenchmarkMeOverHTTP(b *testing.B) {
-	ts := startServer(b, map[string]string{"BCRYPT_COST": "4"})
+func BenchmarkMeOverHTTP(b *testing.B) { benchmarkMe(b, nil) }
+
+// benchmarkMe measures signed-in me requests over HTTP against a server
+// started with env.
+func benchmarkMe(b *testing.B, env map[string]string) {
+	b.Helper()
+	env = maps.Clone(env)
+	if env == nil {
+		env = map[string]string{}
+	}
+	env["BCRYPT_COST"] = "4"
+	ts := startServer(b, env)
 	c := ts.client(b)
 	c.Transport = &http.Transport{MaxIdleConnsPerHost: 64}
 	u, _ := ts.register(b, c)

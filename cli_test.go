@@ -95,14 +95,7 @@ func TestCommandLineExitStatusesAndLastLine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the server")
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build the server with")
-	}
-	bin := filepath.Join(t.TempDir(), "server")
-	if out, err := exec.Command(goBin, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildServer(t)
 	tests := []struct {
 		name     string
 		args     []string
@@ -369,4 +362,23 @@ func logMessage(line, level string) string {
 	}
 	msg, _ := strconv.Unquote(quoted)
 	return msg
+}
+
+// buildServer builds the server binary with the build tags given and
+// returns its path.
+func buildServer(t *testing.T, tags ...string) string {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to build the server with")
+	}
+	bin := filepath.Join(t.TempDir(), "server")
+	args := []string{"build", "-o", bin}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
+	if out, err := exec.Command(goBin, append(args, ".")...).CombinedOutput(); err != nil {
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return bin
 }

@@ -121,15 +121,7 @@ func TestStartupWithoutStoreURLsInANoEmbeddedBuildExitsWithOneLine(t *testing.T)
 	if testing.Short() {
 		t.Skip("builds the server")
 	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build the server with")
-	}
-	bin := filepath.Join(t.TempDir(), "server")
-	build := exec.Command(goBin, "build", "-tags", "noembedded", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build -tags noembedded: %v\n%s", err, out)
-	}
+	bin := buildServer(t, "noembedded")
 
 	tests := []struct {
 		name string

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -350,28 +349,5 @@ func BenchmarkMeOverHTTPTraced(b *testing.B) {
 		_, _ = io.Copy(io.Discard, r.Body)
 	}))
 	b.Cleanup(collector.Close)
-	ts := startServer(b, map[string]string{"BCRYPT_COST": "4", "OTEL_EXPORTER_OTLP_ENDPOINT": collector.URL})
-	c := ts.client(b)
-	c.Transport = &http.Transport{MaxIdleConnsPerHost: 64}
-	u, _ := ts.register(b, c)
-	body := []byte(`{"query":"{ me { id email } }"}`)
-	want := []byte(u.Email)
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			req, _ := http.NewRequest(http.MethodPost, ts.URL+"/graphql", bytes.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := c.Do(req)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			buf, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if !bytes.Contains(buf, want) {
-				b.Errorf("response %s", buf)
-				return
-			}
-		}
-	})
+	benchmarkMe(b, map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": collector.URL})
 }
