@@ -58,46 +58,20 @@ done
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/fault-runs.XXXXXX")
 OUT=$TMP/out
 mkdir -p "$OUT"
-PIDS=() # every process started here, stopped on exit
+source scripts/lib/processes.sh
 
-alive() { # pid: running (a zombie is not)
-  local s
-  s=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-  [[ $s != Z* ]]
-}
 cleanup() {
-  local rc=$? p deadline
+  local rc=$?
   trap - EXIT INT TERM
-  for p in "${PIDS[@]}"; do
-    kill -CONT "$p" 2>/dev/null || true # a stopped process cannot act on TERM
-    kill -TERM "$p" 2>/dev/null || true
-  done
-  deadline=$((SECONDS + 15))
-  for p in "${PIDS[@]}"; do
-    while alive "$p" && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null || true
-  done
-  wait 2>/dev/null || true
+  stop_processes 15
   if [ -n "${KEEP:-}" ]; then echo "fault-runs: logs, reports and JSON kept in $OUT"; else rm -rf "$TMP"; fi
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# wait_until SECONDS WHAT COMMAND...: poll COMMAND every 0.1 s.
-wait_until() {
-  local limit=$1 what=$2 deadline
-  shift 2
-  deadline=$(($(date +%s) + limit))
-  until "$@" >/dev/null 2>&1; do
-    [ "$(date +%s)" -lt "$deadline" ] || die "timed out after ${limit}s waiting for $what"
-    sleep 0.1
-  done
-}
-
 # Ports: picked at random where nothing listens, never twice.
 TAKEN=" "
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 pick_port() { # VAR LOW HIGH [BUS_OFFSET]: also needs PORT+BUS_OFFSET free
   # (its locals are prefixed: a caller's VAR of the same name would be hidden)
   local pp_var=$1 pp_lo=$2 pp_hi=$3 pp_bus=${4:-0} pp_port
@@ -113,7 +87,6 @@ pick_port() { # VAR LOW HIGH [BUS_OFFSET]: also needs PORT+BUS_OFFSET free
   die "no free port in $pp_lo-$pp_hi"
 }
 
-redis_ping() { [ "$(timeout 2 redis-cli -p "$1" ping 2>/dev/null)" = PONG ]; }
 
 # start_redis PORT DIR [ARGS...]: sets REDIS_PID.
 start_redis() {

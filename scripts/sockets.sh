@@ -49,44 +49,23 @@ read -r PORT_LO PORT_HI </proc/sys/net/ipv4/ip_local_port_range
 [ $((PORT_HI - PORT_LO)) -ge $((SOCKETS + 1000)) ] || die "ephemeral ports $PORT_LO-$PORT_HI: too few for $SOCKETS sockets"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sockets.XXXXXX")
-PIDS=()
-alive() { # pid: running (a zombie is not)
-  local s
-  s=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-  [[ $s != Z* ]]
-}
+source scripts/lib/processes.sh
 cleanup() {
-  local rc=$? p deadline
+  local rc=$?
   trap - EXIT INT TERM
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  deadline=$((SECONDS + 20))
-  for p in "${PIDS[@]}"; do
-    while alive "$p" && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null || true
-  done
-  wait 2>/dev/null || true
+  stop_processes 20
   if [ -n "${KEEP:-}" ]; then echo "sockets: logs and JSON kept in $TMP"; else rm -rf "$TMP"; fi
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-wait_until() { # SECONDS WHAT CMD...
-  local deadline=$((SECONDS + $1)) what=$2
-  shift 2
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -lt $deadline ] || die "$what: not ready after $1 s"
-    sleep 0.2
-  done
-}
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 NEXT_PORT=$((23000 + RANDOM % 2000))
 pick_port() { # VAR
   while port_in_use "$NEXT_PORT"; do NEXT_PORT=$((NEXT_PORT + 1)); done
   printf -v "$1" %d "$NEXT_PORT"
   NEXT_PORT=$((NEXT_PORT + 1))
 }
-redis_ping() { [ "$(timeout 2 redis-cli -p "$1" ping 2>/dev/null)" = PONG ]; }
 
 SRC=$ROOT
 if [ -n "${SERVER_REF:-}" ]; then

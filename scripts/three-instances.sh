@@ -25,32 +25,20 @@ for tool in go redis-server redis-cli curl jq; do
 done
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/three-instances.XXXXXX")
-PIDS=()
+source scripts/lib/processes.sh
 cleanup() {
-  local p
   trap - EXIT INT TERM
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  stop_processes 15
   rm -rf "$TMP"
 }
 trap cleanup EXIT INT TERM
 
-wait_until() { # SECONDS WHAT CMD...
-  local deadline=$((SECONDS + $1)) what=$2
-  shift 2
-  until "$@"; do
-    [ $SECONDS -lt $deadline ] || die "$what: not ready after $1 s"
-    sleep 0.2
-  done
-}
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 NEXT_PORT=$((21000 + RANDOM % 2000))
 pick_port() { # VAR: a free port whose cluster-bus port (+10000) is free too
   while port_in_use "$NEXT_PORT" || port_in_use $((NEXT_PORT + 10000)); do NEXT_PORT=$((NEXT_PORT + 1)); done
   printf -v "$1" %d "$NEXT_PORT"
   NEXT_PORT=$((NEXT_PORT + 1))
 }
-redis_ping() { [ "$(timeout 2 redis-cli -p "$1" ping 2>/dev/null)" = PONG ]; }
 cluster_ok() { timeout 2 redis-cli -p "$1" cluster info | grep -q '^cluster_state:ok'; }
 
 echo "three-instances: building the server, cmd/load and cmd/devstores"
