@@ -114,6 +114,20 @@ func tallyThrottled(rs []gqlResponse, errs []error, allowed ...string) throttleT
 	return tally
 }
 
+// expectChecked fails t unless at most limit answers were
+// INVALID_CREDENTIALS (passwords checked) and every other answer was an
+// allowed one.
+func (tally throttleTally) expectChecked(t *testing.T, limit int) {
+	t.Helper()
+	t.Logf("answers: %v", tally.codes)
+	if n := tally.codes["INVALID_CREDENTIALS"]; n > limit {
+		t.Errorf("%d answers INVALID_CREDENTIALS (passwords checked), want at most %d", n, limit)
+	}
+	for _, o := range tally.odd {
+		t.Errorf("unexpected answer %s", o)
+	}
+}
+
 // postRaw sends body to /graphql as JSON, or does a GET with the query
 // when method is GET, and returns the status and the body read in full.
 func postRaw(c *http.Client, base, method, body string, header map[string]string) (int, []byte, error) {
@@ -581,14 +595,7 @@ func TestAttackConcurrentLoginsStayWithinTheLimits(t *testing.T) {
 			startTogether(attempts, func(i int) {
 				rs[i], errs[i] = ts.tryGQL(clients[i], loginMutation, map[string]any{"i": map[string]any{"email": emails[i], "password": "wrong password " + randomHex(2)}})
 			})
-			tally := tallyThrottled(rs, errs, "INVALID_CREDENTIALS")
-			t.Logf("%d concurrent wrong logins: %v", attempts, tally.codes)
-			if n := tally.codes["INVALID_CREDENTIALS"]; n > tt.limit {
-				t.Errorf("%d answers INVALID_CREDENTIALS (passwords checked), want at most %d", n, tt.limit)
-			}
-			for _, o := range tally.odd {
-				t.Errorf("unexpected answer %s", o)
-			}
+			tallyThrottled(rs, errs, "INVALID_CREDENTIALS").expectChecked(t, tt.limit)
 		})
 	}
 }
@@ -721,14 +728,7 @@ func TestAttackChangePasswordGuessesAreThrottled(t *testing.T) {
 		startTogether(attempts, func(i int) {
 			rs[i], errs[i] = ts.tryGQL(c, changePasswordMutation, guess(fmt.Sprintf("concurrent guess %d", i)))
 		})
-		tally := tallyThrottled(rs, errs, "INVALID_CREDENTIALS")
-		t.Logf("%d concurrent wrong guesses: %v", attempts, tally.codes)
-		if n := tally.codes["INVALID_CREDENTIALS"]; n > 5 {
-			t.Errorf("%d guesses checked (INVALID_CREDENTIALS), want at most 5", n)
-		}
-		for _, o := range tally.odd {
-			t.Errorf("unexpected answer %s", o)
-		}
+		tallyThrottled(rs, errs, "INVALID_CREDENTIALS").expectChecked(t, 5)
 	})
 }
 
