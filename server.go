@@ -30,6 +30,8 @@ import (
 	"github.com/sessiongql/server/internal/clientip"
 	"github.com/sessiongql/server/internal/config"
 	"github.com/sessiongql/server/internal/logging"
+	"github.com/sessiongql/server/internal/mail"
+	"github.com/sessiongql/server/internal/onetime"
 	"github.com/sessiongql/server/internal/ratelimit"
 	"github.com/sessiongql/server/internal/session"
 	"github.com/sessiongql/server/internal/study"
@@ -38,6 +40,9 @@ import (
 
 // accessLogEvery bounds how long a request line waits in its batch.
 const accessLogEvery = 100 * time.Millisecond
+
+// smtpTimeout bounds one delivery to the SMTP server, connection included.
+const smtpTimeout = 30 * time.Second
 
 // headerReadTimeout bounds how long a client may take to send a request's
 // headers (slow-loris clients); bodies: bodyReadTimeout.
@@ -110,16 +115,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	defer stores.Close()
 
-	accounts, err := account.NewService(stores.users, cfg.BcryptCost, ratelimit.New(stores.redis, cfg.StoreTimeout), account.Limits{
-		LoginPerEmail:  cfg.LoginLimitPerEmail,
-		LoginPerIP:     cfg.LoginLimitPerIP,
-		LoginWindow:    cfg.LoginLimitWindow,
-		RegisterPerIP:  cfg.RegisterLimitPerIP,
-		RegisterWindow: cfg.RegisterLimitWindow,
-	})
+	accounts, sender, err := newAccounts(cfg, logger, stores)
 	if err != nil {
 		return err
 	}
+	// The sender stops after the HTTP server, whose last requests may
+	// queue mail, and before the stores close.
+	senderCtx, stopSender := context.WithCancel(context.WithoutCancel(ctx))
+	var senderDone sync.WaitGroup
+	senderDone.Go(func() { sender.Run(senderCtx) })
+	defer func() { stopSender(); senderDone.Wait() }()
 	decks := stores.decks
 	ips := clientip.New(cfg.TrustedProxies)
 	sessions := session.NewManager(stores.redis, session.Options{
@@ -160,6 +165,72 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	handler := NewServer(access, cfg, sessions, gql, stores, tp)
 	return serve(ctx, logger, cfg, handler, sockets)
+}
+
+// newAccounts builds the account service and the sender of the mail it
+// queues, which composes each message through the service.
+func newAccounts(cfg config.Config, logger *slog.Logger, stores *stores) (*account.Service, *mail.Sender, error) {
+	templates, err := mail.NewTemplates(cfg.AppName, cfg.AppURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("mail templates: %w", err)
+	}
+	transport, err := mailTransport(cfg, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	var sender *mail.Sender
+	accounts, err := account.NewService(account.Options{
+		Users:   stores.users,
+		Limiter: ratelimit.New(stores.redis, cfg.StoreTimeout),
+		Limits: account.Limits{
+			LoginPerEmail:  cfg.LoginLimitPerEmail,
+			LoginPerIP:     cfg.LoginLimitPerIP,
+			LoginWindow:    cfg.LoginLimitWindow,
+			RegisterPerIP:  cfg.RegisterLimitPerIP,
+			RegisterWindow: cfg.RegisterLimitWindow,
+		},
+		BcryptCost:       cfg.BcryptCost,
+		MinPasswordScore: cfg.PasswordMinScore,
+		Tokens:           onetime.New(stores.redis, cfg.StoreTimeout),
+		Outbox:           stores.outbox,
+		Wake:             func() { sender.Wake() },
+		Mail:             templates,
+		ResetTTL:         cfg.PasswordResetTTL,
+		VerifyTTL:        cfg.EmailVerificationTTL,
+		Logger:           logger,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	sender = mail.NewSender(mail.SenderOptions{
+		Outbox:    stores.outbox,
+		Compose:   accounts.Compose,
+		Transport: transport,
+		Redis:     stores.redis,
+		Logger:    logger,
+		Counters:  stores.metrics,
+	})
+	return accounts, sender, nil
+}
+
+// mailTransport is SMTP_URL's server, or the log when it is unset.
+func mailTransport(cfg config.Config, logger *slog.Logger) (mail.Transport, error) {
+	if cfg.SMTP == nil {
+		logger.Warn("mail: SMTP_URL is unset, so mail is written to this log instead of sent (links included): for development only")
+		return mail.NewLog(logger), nil
+	}
+	t, err := mail.NewSMTP(mail.SMTPOptions{
+		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port,
+		Username: cfg.SMTP.Username, Password: cfg.SMTP.Password,
+		ImplicitTLS: cfg.SMTP.ImplicitTLS,
+		From:        cfg.MailFrom, FromName: cfg.AppName,
+		Timeout: smtpTimeout,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("SMTP_URL: %w", err)
+	}
+	logger.Info("mail: SMTP", "host", cfg.SMTP.Host, "port", cfg.SMTP.Port, "tls", map[bool]string{true: "implicit", false: "starttls when offered"}[cfg.SMTP.ImplicitTLS])
+	return t, nil
 }
 
 // usageLine is what -h and a wrong argument show first.

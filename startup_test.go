@@ -213,9 +213,10 @@ func TestStartupWithMongoUnreachableServesAndCreatesIndexesWhenItAppears(t *test
 	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
 	database := client.Database(ts.Env["MONGODB_DATABASE"])
 	for coll, want := range map[string][]string{
-		"users": {"email_unique"},
-		"decks": {"owner_created"},
-		"cards": {"owner_deck_id", "owner_deck_due", "owner_due"},
+		"users":  {"email_unique"},
+		"decks":  {"owner_created"},
+		"cards":  {"owner_deck_id", "owner_deck_due", "owner_due"},
+		"outbox": {"failed_dueAt"},
 	} {
 		have := indexNames(t, database.Collection(coll))
 		for _, name := range want {

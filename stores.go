@@ -29,6 +29,7 @@ type stores struct {
 	mongo   *mongoDB
 	users   *store.Users
 	decks   *store.Decks
+	outbox  *store.Outbox
 	metrics *metrics.Metrics
 	// tracer instruments the clients when tracing is on (internal/tracing).
 	tracer trace.TracerProvider
@@ -186,6 +187,10 @@ func (st *stores) openMongo(ctx context.Context, cfg config.Config, logger, embe
 		return fmt.Errorf("decks collections: %w", err)
 	}
 	st.mongo.indexes = append(st.mongo.indexes, st.decks.Indexes())
+	if st.outbox, err = store.NewOutbox(bg, db, cfg.StoreTimeout); err != nil {
+		return fmt.Errorf("outbox collection: %w", err)
+	}
+	st.mongo.indexes = append(st.mongo.indexes, st.outbox.Indexes())
 	if err := st.mongo.indexesReady(); err != nil && ctx.Err() == nil {
 		logger.Warn("mongodb: not answering; the server starts, /readyz reports it, and the indexes are created when it answers", "err", err)
 	}

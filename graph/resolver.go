@@ -27,7 +27,7 @@ type Gauge interface {
 }
 
 func userModel(u store.User) *model.User {
-	return &model.User{ID: u.ID, Email: u.Email, Name: u.Name, CreatedAt: u.CreatedAt}
+	return &model.User{ID: u.ID, Email: u.Email, Name: u.Name, CreatedAt: u.CreatedAt, EmailVerified: u.EmailVerified}
 }
 
 func sessionModel(in session.Info) model.Session {
@@ -45,5 +45,5 @@ func sessionModel(in session.Info) model.Session {
 }
 
 func profileOf(u store.User) session.Profile {
-	return session.Profile{Email: u.Email, Name: u.Name, CreatedAt: u.CreatedAt, CredentialVersion: u.CredentialVersion}
+	return session.Profile{Email: u.Email, Name: u.Name, CreatedAt: u.CreatedAt, EmailVerified: u.EmailVerified, CredentialVersion: u.CredentialVersion}
 }

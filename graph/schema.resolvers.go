@@ -241,6 +241,53 @@ func (r *mutationResolver) UpdateMe(ctx context.Context, input model.UpdateMeInp
 	return userModel(u), nil
 }
 
+// RequestPasswordReset is the resolver for the requestPasswordReset field.
+func (r *mutationResolver) RequestPasswordReset(ctx context.Context, email string) (bool, error) {
+	if err := r.Accounts.RequestPasswordReset(ctx, email, session.ClientIP(ctx)); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// ResetPassword is the resolver for the resetPassword field.
+func (r *mutationResolver) ResetPassword(ctx context.Context, input model.ResetPasswordInput) (*model.User, error) {
+	if err := session.CheckCanSignIn(ctx); err != nil {
+		return nil, err
+	}
+	u, err := r.Accounts.ResetPassword(ctx, input.Token, input.NewPassword)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := session.CredentialsChanged(ctx, u.ID, u.CredentialVersion); err != nil {
+		return nil, err
+	}
+	if err := session.SignIn(ctx, u.ID, profileOf(u)); err != nil {
+		return nil, err
+	}
+	return userModel(u), nil
+}
+
+// VerifyEmail is the resolver for the verifyEmail field.
+func (r *mutationResolver) VerifyEmail(ctx context.Context, token string) (*model.User, error) {
+	u, err := r.Accounts.VerifyEmail(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if err := session.RefreshProfile(ctx, u.ID, profileOf(u)); err != nil {
+		return nil, err
+	}
+	return userModel(u), nil
+}
+
+// ResendVerificationEmail is the resolver for the resendVerificationEmail field.
+func (r *mutationResolver) ResendVerificationEmail(ctx context.Context) (bool, error) {
+	id, err := signedInUser(ctx)
+	if err != nil {
+		return false, err
+	}
+	return r.Accounts.ResendVerification(ctx, id)
+}
+
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
 	id, p, ok, err := session.User(ctx)
@@ -248,7 +295,7 @@ func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
 		return nil, err
 	}
 	if ok { // the session carries the profile: no database round trip
-		return &model.User{ID: id, Email: p.Email, Name: p.Name, CreatedAt: p.CreatedAt}, nil
+		return &model.User{ID: id, Email: p.Email, Name: p.Name, CreatedAt: p.CreatedAt, EmailVerified: p.EmailVerified}, nil
 	}
 	u, err := r.Accounts.User(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {

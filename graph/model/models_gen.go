@@ -47,6 +47,12 @@ type RegisterInput struct {
 	Name     string `json:"name"`
 }
 
+type ResetPasswordInput struct {
+	// The token from the reset link (APP_URL/reset-password?token=...).
+	Token       string `json:"token"`
+	NewPassword string `json:"newPassword"`
+}
+
 // One signed-in browser or device.
 type Session struct {
 	// A public handle, never the cookie token.
@@ -83,6 +89,8 @@ type User struct {
 	Email     string    `json:"email"`
 	Name      string    `json:"name"`
 	CreatedAt time.Time `json:"createdAt"`
+	// False until a link from a verification email is used; false again after the email changes.
+	EmailVerified bool `json:"emailVerified"`
 }
 
 // Why a session ended.
@@ -93,7 +101,7 @@ const (
 	SessionEndReasonLogout SessionEndReason = "LOGOUT"
 	// Another session of the same user revoked it, one by one or with logoutOtherSessions.
 	SessionEndReasonRevoked SessionEndReason = "REVOKED"
-	// The user's password changed in another session.
+	// The user's password changed in another session, or was reset with an emailed link.
 	SessionEndReasonPasswordChanged SessionEndReason = "PASSWORD_CHANGED"
 	// It was idle or reached its absolute lifetime.
 	SessionEndReasonExpired SessionEndReason = "EXPIRED"

@@ -1,18 +1,23 @@
 // Package account is the sign-up and sign-in domain: input rules, password
-// hashing and credential checks. It knows nothing of HTTP, cookies or
-// GraphQL; the resolvers call it and then start or end the session.
+// hashing and credential checks, and the account flows that go by mail
+// (password reset, email verification, notices of changes). It knows
+// nothing of HTTP, cookies or GraphQL; the resolvers call it and then
+// start or end the session.
 package account
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sessiongql/server/internal/apperr"
+	"github.com/sessiongql/server/internal/mail"
+	"github.com/sessiongql/server/internal/onetime"
 	"github.com/sessiongql/server/internal/ratelimit"
 	"github.com/sessiongql/server/internal/store"
 )
@@ -23,6 +28,9 @@ type Users interface {
 	ByEmail(ctx context.Context, email string) (store.User, error)
 	ByID(ctx context.Context, id string) (store.User, error)
 	SetPassword(ctx context.Context, id string, hash []byte) (store.User, error)
+	ResetPassword(ctx context.Context, id, email string, hash []byte) (store.User, error)
+	Rehash(ctx context.Context, id string, old, hash []byte) error
+	MarkVerified(ctx context.Context, id, email string) (store.User, error)
 	UpdateProfile(ctx context.Context, id, email, name string) (store.User, error)
 }
 
@@ -43,35 +51,98 @@ type Limits struct {
 	RegisterWindow time.Duration
 }
 
-// Service registers and authenticates users.
+// Options are a Service's dependencies and settings.
+type Options struct {
+	Users   Users
+	Limiter Limiter
+	Limits  Limits
+	// BcryptCost is 4 to 31.
+	BcryptCost int
+	// MinPasswordScore is the least zxcvbn score of a new password.
+	MinPasswordScore int
+
+	// Tokens keeps the single-use tokens of mailed links.
+	Tokens *onetime.Tokens
+	// Outbox queues mail; Wake (may be nil) tells this instance's sender
+	// to look at it now.
+	Outbox Outbox
+	Wake   func()
+	// Mail renders messages when the sender composes them.
+	Mail *mail.Templates
+	// ResetTTL and VerifyTTL are the lifetimes of reset and verification
+	// links.
+	ResetTTL, VerifyTTL time.Duration
+	// Logger receives what a request cannot report: mail that could not
+	// be queued after the change it tells of was made.
+	Logger *slog.Logger
+}
+
+// Outbox is the durable mail queue (store.Outbox).
+type Outbox interface {
+	Enqueue(ctx context.Context, m store.Mail) (store.Mail, error)
+}
+
+// Service registers and authenticates users, and recovers and verifies
+// accounts by mail.
 type Service struct {
-	users   Users
-	cost    int
-	limiter Limiter
-	// Rules derived from Limits.
+	users    Users
+	cost     int
+	minScore int
+	limiter  Limiter
+	// Rules derived from Limits and the recovery limits.
 	loginEmail, loginIP, registerIP ratelimit.Rule
+	resetEmail, resetIP, resendUser ratelimit.Rule
 	// dummyHash is compared against when the email is unknown, so that a
 	// login spends the same bcrypt time whether or not the account exists.
 	dummyHash []byte
 	// workers bounds concurrent bcrypt work to the CPUs, so a storm of
 	// logins queues here instead of starving every other request.
 	workers chan struct{}
+
+	tokens              *onetime.Tokens
+	outbox              Outbox
+	wake                func()
+	mail                *mail.Templates
+	resetTTL, verifyTTL time.Duration
+	logger              *slog.Logger
 }
 
-// NewService returns a Service hashing with bcrypt at cost (4 to 31) and
-// throttling through limiter.
-func NewService(users Users, cost int, limiter Limiter, limits Limits) (*Service, error) {
-	dummy, err := bcrypt.GenerateFromPassword([]byte("dummy password for unknown emails"), cost)
+// Recovery limits (docs/API.md, "Account recovery and email
+// verification"): reset requests per email and per client address, and
+// verification resends per user, each per hour.
+const (
+	resetRequestsPerEmail = 3
+	resetRequestsPerIP    = 10
+	resendsPerUser        = 5
+	recoveryWindow        = time.Hour
+)
+
+// NewService returns a Service over o.
+func NewService(o Options) (*Service, error) {
+	dummy, err := bcrypt.GenerateFromPassword([]byte("dummy password for unknown emails"), o.BcryptCost)
 	if err != nil {
 		return nil, fmt.Errorf("make dummy hash: %w", err)
 	}
-	return &Service{
-		users: users, cost: cost, dummyHash: dummy, limiter: limiter,
+	l := o.Limits
+	s := &Service{
+		users: o.Users, cost: o.BcryptCost, minScore: o.MinPasswordScore, dummyHash: dummy, limiter: o.Limiter,
 		workers:    make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1)),
-		loginEmail: ratelimit.Rule{Name: "login-email", Limit: limits.LoginPerEmail, Window: limits.LoginWindow},
-		loginIP:    ratelimit.Rule{Name: "login-ip", Limit: limits.LoginPerIP, Window: limits.LoginWindow},
-		registerIP: ratelimit.Rule{Name: "register-ip", Limit: limits.RegisterPerIP, Window: limits.RegisterWindow},
-	}, nil
+		loginEmail: ratelimit.Rule{Name: "login-email", Limit: l.LoginPerEmail, Window: l.LoginWindow},
+		loginIP:    ratelimit.Rule{Name: "login-ip", Limit: l.LoginPerIP, Window: l.LoginWindow},
+		registerIP: ratelimit.Rule{Name: "register-ip", Limit: l.RegisterPerIP, Window: l.RegisterWindow},
+		resetEmail: ratelimit.Rule{Name: "reset-email", Limit: resetRequestsPerEmail, Window: recoveryWindow},
+		resetIP:    ratelimit.Rule{Name: "reset-ip", Limit: resetRequestsPerIP, Window: recoveryWindow},
+		resendUser: ratelimit.Rule{Name: "resend-user", Limit: resendsPerUser, Window: recoveryWindow},
+		tokens:     o.Tokens, outbox: o.Outbox, wake: o.Wake, mail: o.Mail,
+		resetTTL: o.ResetTTL, verifyTTL: o.VerifyTTL, logger: o.Logger,
+	}
+	if s.wake == nil {
+		s.wake = func() {}
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	return s, nil
 }
 
 // hash runs bcrypt on the worker pool.
@@ -80,7 +151,7 @@ func (s *Service) hash(ctx context.Context, password string) ([]byte, error) {
 		return nil, err
 	}
 	defer func() { <-s.workers }()
-	return bcrypt.GenerateFromPassword([]byte(password), s.cost)
+	return bcrypt.GenerateFromPassword([]byte(NormalizePassword(password)), s.cost)
 }
 
 // matches reports, using the worker pool, whether password matches hash.
@@ -90,6 +161,31 @@ func (s *Service) matches(ctx context.Context, hash []byte, password string) (bo
 	}
 	defer func() { <-s.workers }()
 	return bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil, nil
+}
+
+// rehash stores the hash of the normalized form of u's password, which
+// matched as typed, so the next sign-in matches the first time. A failure
+// costs only that: it is logged, and the sign-in goes on.
+func (s *Service) rehash(ctx context.Context, u store.User, password string) {
+	hash, err := s.hash(ctx, password)
+	if err == nil {
+		err = s.users.Rehash(ctx, u.ID, u.PasswordHash, hash)
+	}
+	if err != nil {
+		s.logger.WarnContext(ctx, "account: rehash of a password hashed before normalization failed", "user", u.ID, "err", err)
+	}
+}
+
+// checkStrength is CheckNewPassword on the worker pool: scoring a
+// password is usually a millisecond of CPU, but up to a third of a second
+// for 72 bytes crafted to match many patterns. Callers check it only
+// behind a throttle or a token, never for anyone's asking.
+func (s *Service) checkStrength(ctx context.Context, field, password, email, name string) error {
+	if err := s.acquire(ctx); err != nil {
+		return err
+	}
+	defer func() { <-s.workers }()
+	return CheckNewPassword(field, password, s.minScore, email, name)
 }
 
 func (s *Service) acquire(ctx context.Context) error {
@@ -119,11 +215,11 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, clientIP strin
 	if err != nil {
 		return store.User{}, err
 	}
-	if err := CheckPassword("password", in.Password); err != nil {
-		return store.User{}, err
-	}
 	name, err := NormalizeName(in.Name)
 	if err != nil {
+		return store.User{}, err
+	}
+	if err := CheckPassword("password", in.Password); err != nil {
 		return store.User{}, err
 	}
 	counts, err := s.limiter.Add(ctx, ratelimit.Hit{Rule: s.registerIP, Key: clientIP})
@@ -132,6 +228,9 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, clientIP strin
 	}
 	if counts[0].N > s.registerIP.Limit {
 		return store.User{}, errRateLimited(counts[0].RetryAfter)
+	}
+	if err := s.checkStrength(ctx, "password", in.Password, email, name); err != nil {
+		return store.User{}, err
 	}
 	hash, err := s.hash(ctx, in.Password)
 	if err != nil {
@@ -144,6 +243,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, clientIP strin
 	if err != nil {
 		return store.User{}, fmt.Errorf("register: %w", err)
 	}
+	s.queueAfter(ctx, "register", verifyMail(u))
 	return u, nil
 }
 
@@ -196,9 +296,19 @@ func (s *Service) checkPassword(ctx context.Context, email, password, clientIP s
 	case err != nil:
 		return store.User{}, fmt.Errorf("check password: %w", err)
 	}
-	ok, err := s.matches(ctx, hash, password)
+	ok, err := s.matches(ctx, hash, NormalizePassword(password))
 	if err != nil {
 		return store.User{}, err
+	}
+	if !ok && NormalizePassword(password) != password {
+		// Perhaps hashed before passwords were normalized, as typed then
+		// (compared for unknown emails too, to take the same time).
+		if ok, err = s.matches(ctx, hash, password); err != nil {
+			return store.User{}, err
+		}
+		if ok && u.ID != "" {
+			s.rehash(ctx, u, password)
+		}
 	}
 	if !ok || u.ID == "" {
 		return store.User{}, ErrInvalidCredentials()
@@ -246,6 +356,9 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next, cli
 	if err := s.checkCurrentPassword(ctx, u, "currentPassword", current, clientIP); err != nil {
 		return store.User{}, err
 	}
+	if err := s.checkStrength(ctx, "newPassword", next, u.Email, u.Name); err != nil {
+		return store.User{}, err
+	}
 	hash, err := s.hash(ctx, next)
 	if err != nil {
 		return store.User{}, fmt.Errorf("hash password: %w", err)
@@ -254,6 +367,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next, cli
 	if err != nil {
 		return store.User{}, fmt.Errorf("change password: %w", err)
 	}
+	s.queueAfter(ctx, "change password", passwordChangedMail(u))
 	return u, nil
 }
 
@@ -268,6 +382,8 @@ type ProfileChange struct {
 // password (missing: BAD_USER_INPUT on currentPassword; wrong:
 // INVALID_CREDENTIALS, counted as a failed sign-in), checked before the
 // email is looked at, so nobody learns which emails are taken without it.
+// A new email is unverified: a verification link goes to it, and a notice
+// to the old one.
 func (s *Service) UpdateProfile(ctx context.Context, userID string, c ProfileChange, clientIP string) (store.User, error) {
 	u, err := s.users.ByID(ctx, userID)
 	if err != nil {
@@ -292,12 +408,16 @@ func (s *Service) UpdateProfile(ctx context.Context, userID string, c ProfileCha
 			return store.User{}, err
 		}
 	}
+	old := u
 	u, err = s.users.UpdateProfile(ctx, userID, newEmail, newName)
 	if errors.Is(err, store.ErrEmailTaken) {
 		return store.User{}, &apperr.Error{Code: apperr.EmailTaken, Field: "email", Message: "An account with this email already exists.", Err: err}
 	}
 	if err != nil {
 		return store.User{}, fmt.Errorf("update profile: %w", err)
+	}
+	if u.Email != old.Email {
+		s.queueAfter(ctx, "update profile", verifyMail(u), emailChangedMail(old, u.Email))
 	}
 	return u, nil
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/sessiongql/server/internal/apperr"
 )
 
@@ -36,12 +38,27 @@ func NormalizeEmail(email string) (string, error) {
 	return e, nil
 }
 
-// CheckPassword applies the password length rule to the input named field.
+// NormalizePassword returns the Unicode NFC form of password: what is
+// hashed and compared, so the same password typed as NFD (as some
+// keyboards and systems send accented letters) still signs in. It is
+// idempotent; invalid UTF-8 comes back unchanged (CheckPassword refuses
+// it for a new password).
+func NormalizePassword(password string) string {
+	return norm.NFC.String(password)
+}
+
+// CheckPassword applies the password rules that every password keeps to
+// the input named field: valid UTF-8, and MinPasswordBytes to
+// MaxPasswordBytes bytes counted in NormalizePassword's form. A new
+// password must also pass CheckNewPassword's strength rule.
 func CheckPassword(field, password string) error {
-	switch {
-	case len(password) < MinPasswordBytes:
+	if !utf8.ValidString(password) {
+		return apperr.Input(field, "Password must be valid UTF-8.")
+	}
+	switch n := len(NormalizePassword(password)); {
+	case n < MinPasswordBytes:
 		return apperr.Input(field, fmt.Sprintf("Password must be at least %d bytes.", MinPasswordBytes))
-	case len(password) > MaxPasswordBytes:
+	case n > MaxPasswordBytes:
 		return apperr.Input(field, fmt.Sprintf("Password must be at most %d bytes.", MaxPasswordBytes))
 	}
 	return nil

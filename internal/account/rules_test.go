@@ -33,21 +33,38 @@ func TestNormalizeEmail(t *testing.T) {
 	}
 }
 
-func TestCheckPasswordCountsBytes(t *testing.T) {
+func TestCheckPasswordCountsNFCBytes(t *testing.T) {
+	const (
+		short   = "Password must be at least 8 bytes."
+		long    = "Password must be at most 72 bytes."
+		invalid = "Password must be valid UTF-8."
+	)
 	tests := []struct {
-		pw string
-		ok bool
+		name, pw, want string // want "": accepted
 	}{
-		{"1234567", false},
-		{"12345678", true},
-		{strings.Repeat("x", 72), true},
-		{strings.Repeat("x", 73), false},
-		{strings.Repeat("€", 24), true},  // 72 bytes
-		{strings.Repeat("€", 25), false}, // 75 bytes, 25 characters
+		{"7 bytes", "1234567", short},
+		{"8 bytes", "12345678", ""},
+		{"72 bytes", strings.Repeat("x", 72), ""},
+		{"73 bytes", strings.Repeat("x", 73), long},
+		{"24 three-byte characters", strings.Repeat("€", 24), ""},
+		{"25 three-byte characters", strings.Repeat("€", 25), long},
+		{"108 bytes of NFD, 72 of NFC", strings.Repeat("e\u0301", 36), ""},
+		{"111 bytes of NFD, 74 of NFC", strings.Repeat("e\u0301", 37), long},
+		{"9 bytes of NFD, 6 of NFC", "e\u0301e\u0301e\u0301", short},
+		{"36 bytes that NFC makes 72", strings.Repeat("\u0958", 12), ""},
+		{"39 bytes that NFC makes 78", strings.Repeat("\u0958", 13), long},
+		{"invalid UTF-8", "password\xff", invalid},
+		{"short invalid UTF-8", "\xff", invalid},
 	}
 	for _, tt := range tests {
-		if err := CheckPassword("password", tt.pw); (err == nil) != tt.ok {
-			t.Errorf("CheckPassword(%d bytes) = %v", len(tt.pw), err)
+		err := CheckPassword("password", tt.pw)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: CheckPassword = %v, want accepted", tt.name, err)
+		case tt.want != "":
+			if msg := inputError(t, err, "password").Message; msg != tt.want {
+				t.Errorf("%s: CheckPassword = %q, want %q", tt.name, msg, tt.want)
+			}
 		}
 	}
 }
@@ -73,7 +90,7 @@ func TestNormalizeNameCountsCharacters(t *testing.T) {
 
 func TestDummyHashCostsWhatARealHashCosts(t *testing.T) {
 	const cost = 6
-	s, err := NewService(nil, cost, nil, Limits{})
+	s, err := NewService(Options{BcryptCost: cost})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,6 +54,15 @@ type Config struct {
 
 	WSMaxOperations int // WS_MAX_OPERATIONS: operations one websocket runs at once
 
+	PasswordMinScore int // PASSWORD_MIN_SCORE: the least zxcvbn score of a new password
+
+	AppName              string        // APP_NAME
+	AppURL               string        // APP_URL, without a trailing slash
+	SMTP                 *SMTPServer   // SMTP_URL; nil: mail is written to the log
+	MailFrom             string        // MAIL_FROM
+	PasswordResetTTL     time.Duration // PASSWORD_RESET_TTL
+	EmailVerificationTTL time.Duration // EMAIL_VERIFICATION_TTL
+
 	LogJSON  bool       // LOG_FORMAT=json; text otherwise
 	LogLevel slog.Level // LOG_LEVEL
 }
@@ -128,6 +137,17 @@ var settings = []Setting{
 	{"SHUTDOWN_TIMEOUT", "10s", "", "how long SIGTERM waits for in-flight requests", duration(func(c *Config) *time.Duration { return &c.ShutdownTimeout })},
 	{"WS_MAX_OPERATIONS", "10", "", "operations one websocket may run at once", intIn(func(c *Config) *int { return &c.WSMaxOperations }, 1, 10_000)},
 
+	{"PASSWORD_MIN_SCORE", "1", "", "0 to 4: the least zxcvbn score a new password needs (1 refuses common passwords, keyboard walks, repeats, the email itself)",
+		intIn(func(c *Config) *int { return &c.PasswordMinScore }, 0, 4)},
+
+	{"APP_NAME", "sessiongql", "", "the product's name: the sender name of mail, the issuer in authenticator apps", parseAppName},
+	{"APP_URL", "http://localhost:5173", "", "the web app's base URL, for links in mail (…/reset-password, …/verify-email)", parseAppURL},
+	{"SMTP_URL", "", "unset: mail is written to the log instead (for development)",
+		"smtp://[user:pass@]host[:port] (port 587; STARTTLS when offered) or smtps://… (port 465)", parseSMTPURL},
+	{"MAIL_FROM", "no-reply@localhost", "", "the sender address of mail", parseMailFrom},
+	{"PASSWORD_RESET_TTL", "30m", "", "how long a password reset link works (Go duration, at least 1s)", atLeastSecond(func(c *Config) *time.Duration { return &c.PasswordResetTTL })},
+	{"EMAIL_VERIFICATION_TTL", "24h", "", "how long an email verification link works (Go duration, at least 1s)", atLeastSecond(func(c *Config) *time.Duration { return &c.EmailVerificationTTL })},
+
 	{"LOG_FORMAT", "text", "", "text or json: every line on stderr in that format", parseLogFormat},
 	{"LOG_LEVEL", "info", "", "debug, info, warn or error: the least level logged", parseLogLevel},
 	// Read by internal/tracing with the other standard OTEL_* variables;
@@ -157,7 +177,7 @@ func (s Setting) read(c *Config, getenv func(string) string) error {
 		v = s.Default
 	}
 	if err := s.parse(c, v); err != nil {
-		if s.Name == "REDIS_URL" || s.Name == "MONGODB_URI" {
+		if s.Name == "REDIS_URL" || s.Name == "MONGODB_URI" || s.Name == "SMTP_URL" {
 			shown = redact(shown)
 		}
 		return fmt.Errorf("%s=%q: %w", s.Name, shown, err)
@@ -217,6 +237,18 @@ func duration(field func(*Config) *time.Duration) func(*Config, string) error {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
 			return errors.New("must be a positive Go duration such as 90s, 15m or 24h")
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+// atLeastSecond is a duration of at least a second: a link's lifetime.
+func atLeastSecond(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second {
+			return errors.New("must be a Go duration of at least 1s, such as 30m or 24h")
 		}
 		*field(c) = d
 		return nil

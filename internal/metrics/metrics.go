@@ -37,6 +37,7 @@ type Metrics struct {
 	ops sync.Map // opKey -> *opCollectors
 
 	mongoPool *mongoPool // fed by MongoPoolMonitor
+	mail      *mail
 }
 
 type opKey struct{ kind, field, outcome string }
@@ -85,6 +86,8 @@ func New() *Metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.mongoPool = newMongoPool()
 	m.reg.MustRegister(m.mongoPool.collectors()...)
+	m.mail = newMail()
+	m.reg.MustRegister(m.mail.collectors()...)
 	return m
 }
 

@@ -170,6 +170,8 @@ func SignIn(ctx context.Context, userID string, p Profile) error {
 		Email:       p.Email,
 		Name:        p.Name,
 		UserCreated: p.CreatedAt.UnixMilli(),
+
+		EmailVerified: p.EmailVerified,
 	}
 	s.Values[signInKey{}] = signIn{version: p.CredentialVersion, replaces: replaces}
 	if err := m.Save(st.r, &st.w, s); err != nil {

@@ -13,6 +13,8 @@ type Profile struct {
 	Email     string
 	Name      string
 	CreatedAt time.Time
+	// EmailVerified is store.User's.
+	EmailVerified bool
 	// CredentialVersion is the version of the user's password that the
 	// sign-in checked (store.User.CredentialVersion); SignIn refuses it
 	// once CredentialsChanged has recorded a newer one. Not stored.
@@ -40,7 +42,7 @@ func User(ctx context.Context) (id string, p Profile, ok bool, err error) {
 	if !rec.HasProfile {
 		return rec.UserID, Profile{}, false, nil
 	}
-	return rec.UserID, Profile{Email: rec.Email, Name: rec.Name, CreatedAt: time.UnixMilli(rec.UserCreated).UTC()}, true, nil
+	return rec.UserID, Profile{Email: rec.Email, Name: rec.Name, CreatedAt: time.UnixMilli(rec.UserCreated).UTC(), EmailVerified: rec.EmailVerified}, true, nil
 }
 
 // refreshScript replaces the user's profile in their hash, if they have
@@ -59,7 +61,7 @@ func RefreshProfile(ctx context.Context, userID string, p Profile) error {
 		return ErrNotSignedIn
 	}
 	m := st.m
-	updated := record{UserID: userID, HasProfile: true, Email: p.Email, Name: p.Name, UserCreated: p.CreatedAt.UnixMilli()}
+	updated := record{UserID: userID, HasProfile: true, Email: p.Email, Name: p.Name, UserCreated: p.CreatedAt.UnixMilli(), EmailVerified: p.EmailVerified}
 	rctx, cancel := m.storeCtx(ctx)
 	defer cancel()
 	profile, email := updated.encodeProfile()
@@ -70,7 +72,7 @@ func RefreshProfile(ctx context.Context, userID string, p Profile) error {
 	st.mu.Lock()
 	if rec := st.record(); rec != nil && rec.UserID == userID {
 		cp := *rec
-		cp.HasProfile, cp.Email, cp.Name, cp.UserCreated = true, p.Email, p.Name, p.CreatedAt.UnixMilli()
+		cp.HasProfile, cp.Email, cp.Name, cp.UserCreated, cp.EmailVerified = true, p.Email, p.Name, p.CreatedAt.UnixMilli(), p.EmailVerified
 		st.sess.Values[recordKey{}] = &cp
 	}
 	st.mu.Unlock()

@@ -25,10 +25,11 @@ type record struct {
 	// needs no database round trip. HasProfile is false when Redis holds
 	// none for this user (e.g. the hash is shared with another user whose
 	// profile won the field): callers read the database then.
-	HasProfile  bool
-	Email       string
-	Name        string
-	UserCreated int64 // unix milliseconds
+	HasProfile    bool
+	Email         string
+	Name          string
+	UserCreated   int64 // unix milliseconds
+	EmailVerified bool
 }
 
 // profileField and emailField are the user hash's fields holding the
@@ -52,7 +53,11 @@ const (
 //
 // Profile value (the email is the email field's value, as it is):
 //
-//	version (1) | user id | user created ms (6) | name
+//	profile version (1) | user id | user created ms (6) | flags (1) | name
+//
+// where flags bit 0 is EmailVerified. A profile of an older version is
+// no profile: the next request reads the database, and the next sign-in
+// or profile change writes the current version.
 //
 // The created and last-seen times sit at fixed offsets because the Lua
 // scripts read them to drop expired sessions (sessionScripts).
@@ -204,25 +209,37 @@ func decodeSession(v []byte) (*record, error) {
 
 // encodeProfile returns the user's profile and email values.
 func (r *record) encodeProfile() (profile, email []byte) {
-	b := make([]byte, 0, 20+len(r.Name))
-	b = append(b, recordVersion)
+	b := make([]byte, 0, 21+len(r.Name))
+	b = append(b, profileVersion)
 	b = appendUserID(b, r.UserID)
 	b = appendMillis(b, r.UserCreated)
+	var flags byte
+	if r.EmailVerified {
+		flags |= flagEmailVerified
+	}
+	b = append(b, flags)
 	return append(b, r.Name...), []byte(r.Email)
 }
+
+// profileVersion is the profile layout's; version 1 had no flags.
+const (
+	profileVersion    = 2
+	flagEmailVerified = 1
+)
 
 // applyProfile fills r's profile from the profile and email values when
 // they are the profile of r's user; otherwise r has none.
 func (r *record) applyProfile(profile, email []byte) {
 	r.HasProfile = false
-	if len(profile) < 1 || profile[0] != recordVersion || len(email) == 0 {
+	if len(profile) < 1 || profile[0] != profileVersion || len(email) == 0 {
 		return
 	}
 	id, rest, err := readUserID(profile[1:])
-	if err != nil || id != r.UserID || len(rest) < 6 {
+	if err != nil || id != r.UserID || len(rest) < 7 {
 		return
 	}
-	r.HasProfile, r.UserCreated, r.Email, r.Name = true, readMillis(rest[:6]), string(email), string(rest[6:])
+	r.HasProfile, r.UserCreated, r.Email, r.Name = true, readMillis(rest[:6]), string(email), string(rest[7:])
+	r.EmailVerified = rest[6]&flagEmailVerified != 0
 }
 
 func (r *record) createdAt() time.Time  { return time.UnixMilli(r.Created) }

@@ -100,7 +100,7 @@ func TestDecodeSessionRefusesMalformedValues(t *testing.T) {
 }
 
 func TestProfileAppliesOnlyToItsUser(t *testing.T) {
-	owner := record{UserID: "65f0c0ffee0123456789abcd", Email: "ada@example.com", Name: "Ada Lovelace", UserCreated: 1763900000123}
+	owner := record{UserID: "65f0c0ffee0123456789abcd", Email: "ada@example.com", Name: "Ada Lovelace", UserCreated: 1763900000123, EmailVerified: true}
 	p, e := owner.encodeProfile()
 	tests := []struct {
 		name           string
@@ -113,6 +113,7 @@ func TestProfileAppliesOnlyToItsUser(t *testing.T) {
 		{"no profile", owner.UserID, nil, nil, false},
 		{"no email", owner.UserID, p, nil, false},
 		{"unknown version", owner.UserID, append([]byte{9}, p[1:]...), e, false},
+		{"version 1, without flags", owner.UserID, append([]byte{1}, p[1:]...), e, false},
 		{"cut short", owner.UserID, p[:16], e, false},
 	}
 	for _, tt := range tests {
@@ -122,7 +123,7 @@ func TestProfileAppliesOnlyToItsUser(t *testing.T) {
 			if r.HasProfile != tt.want {
 				t.Fatalf("HasProfile = %v, want %v", r.HasProfile, tt.want)
 			}
-			if tt.want && (r.Email != owner.Email || r.Name != owner.Name || r.UserCreated != owner.UserCreated) {
+			if tt.want && (r.Email != owner.Email || r.Name != owner.Name || r.UserCreated != owner.UserCreated || r.EmailVerified != owner.EmailVerified) {
 				t.Fatalf("profile = %+v, want %+v", r, owner)
 			}
 		})

@@ -36,6 +36,9 @@ type User struct {
 	// reads it with the hash it checks, so that a password change made
 	// meanwhile can refuse that sign-in (session.CredentialsChanged).
 	CredentialVersion int64
+	// EmailVerified is set by a verification link or a password reset
+	// (both prove the address), and cleared when the email changes.
+	EmailVerified bool
 }
 
 type userDoc struct {
@@ -46,10 +49,12 @@ type userDoc struct {
 	CreatedAt    time.Time     `bson:"createdAt"`
 	// Absent from documents older than the field: version 0.
 	CredentialVersion int64 `bson:"credentialVersion,omitempty"`
+	// Absent from documents older than the field: not verified.
+	EmailVerified bool `bson:"emailVerified"`
 }
 
 func (d *userDoc) user() User {
-	return User{ID: d.ID.Hex(), Email: d.Email, Name: d.Name, PasswordHash: d.PasswordHash, CreatedAt: d.CreatedAt.UTC(), CredentialVersion: d.CredentialVersion}
+	return User{ID: d.ID.Hex(), Email: d.Email, Name: d.Name, PasswordHash: d.PasswordHash, CreatedAt: d.CreatedAt.UTC(), CredentialVersion: d.CredentialVersion, EmailVerified: d.EmailVerified}
 }
 
 // Users is the users collection.
@@ -160,17 +165,34 @@ func classify(op string, err error) error {
 // credential version, in one update; it returns the user as updated.
 // ErrNotFound when the user is gone.
 func (u *Users) SetPassword(ctx context.Context, id string, hash []byte) (User, error) {
+	return u.setPassword(ctx, id, "", hash)
+}
+
+// ResetPassword is SetPassword for a reset link mailed to email: it
+// applies only while the user's email is still that address, and marks
+// it verified, since the link proved it. ErrNotFound when the user is gone
+// or their email has changed.
+func (u *Users) ResetPassword(ctx context.Context, id, email string, hash []byte) (User, error) {
+	return u.setPassword(ctx, id, email, hash)
+}
+
+func (u *Users) setPassword(ctx context.Context, id, email string, hash []byte) (User, error) {
 	oid, err := bson.ObjectIDFromHex(id)
 	if err != nil {
 		return User{}, ErrNotFound
 	}
+	filter := bson.D{{Key: "_id", Value: oid}}
+	set := bson.D{{Key: "passwordHash", Value: hash}}
+	if email != "" {
+		filter = append(filter, bson.E{Key: "email", Value: email})
+		set = append(set, bson.E{Key: "emailVerified", Value: true})
+	}
 	ctx, cancel := context.WithTimeout(ctx, u.timeout)
 	defer cancel()
 	var doc userDoc
-	err = u.coll.FindOneAndUpdate(ctx,
-		bson.D{{Key: "_id", Value: oid}},
+	err = u.coll.FindOneAndUpdate(ctx, filter,
 		bson.D{
-			{Key: "$set", Value: bson.D{{Key: "passwordHash", Value: hash}}},
+			{Key: "$set", Value: set},
 			{Key: "$inc", Value: bson.D{{Key: "credentialVersion", Value: int64(1)}}},
 		},
 		options.FindOneAndUpdate().SetReturnDocument(options.After),
@@ -184,9 +206,56 @@ func (u *Users) SetPassword(ctx context.Context, id string, hash []byte) (User, 
 	return doc.user(), nil
 }
 
+// Rehash replaces the user's password hash with one of the same password
+// (a sign-in found it hashed before passwords were normalized), only if it
+// is still old: a password change meanwhile wins. The credential version
+// stays: no session ends.
+func (u *Users) Rehash(ctx context.Context, id string, old, hash []byte) error {
+	oid, err := bson.ObjectIDFromHex(id)
+	if err != nil {
+		return ErrNotFound
+	}
+	ctx, cancel := context.WithTimeout(ctx, u.timeout)
+	defer cancel()
+	_, err = u.coll.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: oid}, {Key: "passwordHash", Value: old}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "passwordHash", Value: hash}}}})
+	if err != nil {
+		return classify("rehash password", err)
+	}
+	return nil
+}
+
+// MarkVerified sets EmailVerified for the user while their email is still
+// email (the address a verification link was sent to) and returns the
+// user. ErrNotFound when the user is gone or their email has changed.
+func (u *Users) MarkVerified(ctx context.Context, id, email string) (User, error) {
+	oid, err := bson.ObjectIDFromHex(id)
+	if err != nil {
+		return User{}, ErrNotFound
+	}
+	ctx, cancel := context.WithTimeout(ctx, u.timeout)
+	defer cancel()
+	var doc userDoc
+	err = u.coll.FindOneAndUpdate(ctx,
+		bson.D{{Key: "_id", Value: oid}, {Key: "email", Value: email}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "emailVerified", Value: true}}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After),
+	).Decode(&doc)
+	switch {
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return User{}, ErrNotFound
+	case err != nil:
+		return User{}, classify("mark email verified", err)
+	}
+	return doc.user(), nil
+}
+
 // UpdateProfile sets the user's email and name (normalized by the caller)
-// and returns the updated user. ErrEmailTaken when another user has the
-// email, ErrNotFound when the user is gone.
+// and returns the updated user. A new email is not verified yet: the
+// update clears EmailVerified unless the email stays what it was.
+// ErrEmailTaken when another user has the email, ErrNotFound when the
+// user is gone.
 func (u *Users) UpdateProfile(ctx context.Context, id, email, name string) (User, error) {
 	if err := u.uniqueEmails(); err != nil {
 		return User{}, err
@@ -197,12 +266,22 @@ func (u *Users) UpdateProfile(ctx context.Context, id, email, name string) (User
 	}
 	ctx, cancel := context.WithTimeout(ctx, u.timeout)
 	defer cancel()
+	// Two updates, each conditional on the stored email, rather than an
+	// aggregation pipeline update, which FerretDB v1 lacks: the name alone
+	// when the email stays, else the new email unverified.
 	var doc userDoc
 	err = u.coll.FindOneAndUpdate(ctx,
-		bson.D{{Key: "_id", Value: oid}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "email", Value: email}, {Key: "name", Value: name}}}},
+		bson.D{{Key: "_id", Value: oid}, {Key: "email", Value: email}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "name", Value: name}}}},
 		options.FindOneAndUpdate().SetReturnDocument(options.After),
 	).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		err = u.coll.FindOneAndUpdate(ctx,
+			bson.D{{Key: "_id", Value: oid}, {Key: "email", Value: bson.D{{Key: "$ne", Value: email}}}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "email", Value: email}, {Key: "name", Value: name}, {Key: "emailVerified", Value: false}}}},
+			options.FindOneAndUpdate().SetReturnDocument(options.After),
+		).Decode(&doc)
+	}
 	switch {
 	case errors.Is(err, mongo.ErrNoDocuments):
 		return User{}, ErrNotFound

@@ -2,17 +2,22 @@
 // Chromium. Run: `node --test e2e/` from web-example/ (after `npm ci`), or e2e/run.sh.
 import { after, afterEach, before, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
+import path from "node:path";
 import {
+  PASSWORD_MIN_SCORE,
+  apiClient,
   launchBrowser,
   log,
   newUser,
   record,
   registerViaApi,
+  repoRoot,
   shot,
   startStack,
   timed,
   timingReport,
   until,
+  waitForMailLink,
 } from "./harness.mjs";
 
 let stack;
@@ -45,8 +50,8 @@ afterEach((t) => {
 });
 
 /** A fresh browser context (its own cookie jar) with console errors collected. */
-async function newPage() {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+async function newPage({ viewport = { width: 1100, height: 760 } } = {}) {
+  const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   page.pageErrors = [];
   page.on("pageerror", (e) => page.pageErrors.push(e.message));
@@ -78,6 +83,31 @@ async function headerName(page) {
 }
 
 const pathOf = (page) => new URL(page.url()).pathname;
+
+const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** The mailed link to linkPath ("/verify-email", "/reset-password") for user, skipping the mails in seen. */
+const mailLink = (user, linkPath, seen) => waitForMailLink(stack.mailUrl, { to: user.email, appUrl: stack.appUrl, linkPath, seen });
+
+/** Waits until the strength hint has judged the password in the field; returns its data attributes. */
+async function strengthHint(page) {
+  const hint = page.locator('[data-testid="password-strength"][data-score]');
+  await hint.waitFor();
+  return {
+    score: Number(await hint.getAttribute("data-score")),
+    acceptable: (await hint.getAttribute("data-acceptable")) === "true",
+    minScore: Number(await hint.getAttribute("data-min-score")),
+    verdict: await page.locator('[data-testid="strength-verdict"]').innerText(),
+  };
+}
+
+async function waitLive(page, who) {
+  await until(
+    `${who}'s sessionEnded subscription to connect`,
+    async () => (await page.locator('[data-testid="live"]').getAttribute("data-live")) === "connected",
+  );
+  await page.waitForTimeout(300); // the subscribe message follows connection_ack
+}
 
 /** Waits for `waiting`, but fails at once with the server's words if the page shows a form error meanwhile. */
 async function failOnFormError(page, waiting) {
@@ -311,6 +341,7 @@ test("e. the urql screen signs in and out", { timeout: 60_000 }, async () => {
     await registerViaApi(stack.graphqlUrl, user);
     await page.goto(app("/urql"));
     await page.locator('[data-testid="urql-anonymous"]').waitFor();
+    assert.equal(await page.locator('[data-testid="urql-signin-form"] [data-testid="forgot-password"]').getAttribute("href"), "/forgot-password");
     await page.locator('[data-testid="urql-signin-form"] input[name="email"]').fill(user.email);
     await page.locator('[data-testid="urql-signin-form"] input[name="password"]').fill("wrong password!");
     await page.locator('[data-testid="urql-signin-form"] button[type="submit"]').click();
@@ -320,6 +351,8 @@ test("e. the urql screen signs in and out", { timeout: 60_000 }, async () => {
     await page.locator('[data-testid="urql-signin-form"] button[type="submit"]').click();
     await page.locator('[data-testid="urql-me"]').waitFor();
     assert.equal(await page.locator('[data-testid="urql-user-name"]').innerText(), user.name);
+    // The same banner as in the Apollo app while the address is unverified.
+    await page.locator('[data-testid="urql-app"] [data-testid="verify-banner"]').waitFor();
     assert.match(await page.locator('[data-testid="urql-me"]').innerText(), new RegExp(user.email.replace(/[.]/g, "\\.")));
     await shot(page, "11-urql-signed-in");
 
@@ -479,4 +512,234 @@ test("h. 'sign out everywhere else' ends the other browser's session and keeps t
     await one.context.close();
     await two.context.close();
   }
+});
+
+test("i. sign up, then the mailed verification link verifies the address: the banner goes, also after a reload; a used link is refused", { timeout: 60_000 }, async () => {
+  const { context, page } = await newPage();
+  try {
+    const user = newUser("Ida Rhodes");
+    await signUpUI(page, user);
+    const banner = page.locator('[data-testid="verify-banner"]');
+    await banner.waitFor();
+    assert.match(await banner.innerText(), new RegExp(escapeRe(user.email)));
+    const first = await mailLink(user, "/verify-email");
+
+    // "Resend" mails another link.
+    await page.locator('[data-testid="resend-verification"]').click();
+    const status = page.locator('[data-testid="resend-status"]');
+    await status.waitFor();
+    assert.match(await status.innerText(), /^Sent\b/);
+    const second = await mailLink(user, "/verify-email", new Set([first.id]));
+    await shot(page, "16-verify-banner");
+
+    await page.goto(second.link);
+    await page.locator('[data-testid="verified"]').waitFor();
+    assert.match(await page.locator('[data-testid="verified"]').innerText(), new RegExp(escapeRe(user.email)));
+    await until("the banner to go", async () => (await banner.count()) === 0);
+    assert.equal(await headerName(page), user.name, "still signed in");
+    await shot(page, "17-verified");
+
+    await page.goto(app("/"));
+    await page.reload();
+    await page.locator('[data-testid="user-name"]').waitFor();
+    await page.locator('[data-testid="create-deck"]').waitFor();
+    assert.equal(await banner.count(), 0, "no banner after a reload: me.emailVerified is true on the server");
+
+    // A token works once.
+    await page.goto(second.link);
+    await page.locator('[data-testid="bad-token"]').waitFor();
+    assert.equal(await page.locator('[data-testid="verified"]').count(), 0);
+    assert.equal(await banner.count(), 0);
+    await shot(page, "18-verify-link-used");
+    assert.deepEqual(page.pageErrors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("j. forgot password: the mailed link sets a new password (strength hint shown), signs this browser in and the other one out (PASSWORD_CHANGED)", { timeout: 60_000 }, async () => {
+  // Browser 1 resets (its page is also the docs screenshot, 1000 px wide); browser 2 is signed in and listening.
+  const one = await newPage({ viewport: { width: 1000, height: 700 } });
+  const two = await newPage();
+  try {
+    const user = newUser("Joan Clarke");
+    await registerViaApi(stack.graphqlUrl, user);
+    await signInUI(two.page, user);
+    await two.page.goto(app("/devices"));
+    await two.page.locator('[data-testid="session"]').first().waitFor();
+    await waitLive(two.page, "browser 2");
+
+    await one.page.goto(app("/signin"));
+    await one.page.locator('input[name="email"]').fill(user.email);
+    await one.page.locator('[data-testid="forgot-password"]').click();
+    await one.page.waitForURL((u) => u.pathname === "/forgot-password");
+    assert.equal(await one.page.locator('input[name="email"]').inputValue(), user.email, "the typed email comes along");
+    await one.page.locator('[data-testid="forgot-form"] button[type="submit"]').click();
+    const requested = one.page.locator('[data-testid="reset-requested"]');
+    await failOnFormError(one.page, requested.waitFor());
+    const said = await requested.innerText();
+    assert.equal(said, "If an account uses this address, we sent a link to it.");
+    await shot(one.page, "19-forgot-password-sent");
+
+    // An address nobody uses gets the very same words.
+    await one.page.getByText("Use another address").click();
+    await one.page.locator('input[name="email"]').fill(newUser("Nobody").email);
+    await one.page.locator('[data-testid="forgot-form"] button[type="submit"]').click();
+    await failOnFormError(one.page, requested.waitFor());
+    assert.equal(await requested.innerText(), said);
+
+    const mail = await mailLink(user, "/reset-password");
+    await one.page.goto(mail.link);
+    await one.page.locator('[data-testid="reset-form"]').waitFor();
+
+    // A weak password: the hint says so, with zxcvbn's own words, and so does the server.
+    const weak = "monkey123";
+    await one.page.locator('input[name="newPassword"]').fill(weak);
+    await one.page.locator('input[name="confirm"]').fill(weak);
+    const hint = await strengthHint(one.page);
+    assert.equal(hint.minScore, PASSWORD_MIN_SCORE);
+    assert.equal(hint.score, 1);
+    assert.equal(hint.acceptable, false);
+    assert.match(hint.verdict, /Too easy to guess/);
+    assert.match(await one.page.locator('[data-testid="strength-warning"]').innerText(), /common password/);
+    assert.ok((await one.page.locator('[data-testid="strength-suggestions"] li').count()) > 0);
+    await shot(one.page, "20-reset-page");
+    await one.page.screenshot({ path: path.join(repoRoot, "docs", "reset-page.png"), fullPage: true });
+
+    await one.page.locator('[data-testid="reset-form"] button[type="submit"]').click();
+    const refused = one.page.locator('[data-field="newPassword"] [data-testid="error-newPassword"]');
+    await refused.waitFor();
+    assert.match(await refused.innerText(), /too easy to guess/i);
+    assert.equal(await one.page.locator('[data-testid="bad-token"]').count(), 0, "a refused password leaves the link usable");
+
+    // A strong one: signed in, on the decks page with a message.
+    const newPassword = "tidal quartz lantern 42";
+    await one.page.locator('input[name="newPassword"]').fill(newPassword);
+    await one.page.locator('input[name="confirm"]').fill(newPassword);
+    const strong = await strengthHint(one.page);
+    assert.equal(strong.acceptable, true, strong.verdict);
+    const resetAt = Date.now();
+    await one.page.locator('[data-testid="reset-form"] button[type="submit"]').click();
+    await failOnFormError(one.page, one.page.waitForURL((u) => u.pathname === "/"));
+    await one.page.locator('[data-testid="user-name"]').waitFor();
+    assert.equal(await headerName(one.page), user.name);
+    assert.match(await one.page.locator('[data-testid="flash"]').innerText(), /password was reset/);
+    await shot(one.page, "21-reset-signed-in");
+
+    await two.page.waitForURL((u) => u.pathname === "/signin", { timeout: 5_000 });
+    await two.page.locator('[data-testid="flash"]').waitFor();
+    assert.equal(await two.page.locator('[data-testid="flash"]').innerText(), "You were signed out: PASSWORD_CHANGED");
+    log(`j: browser 2 was on the sign-in page ${Date.now() - resetAt} ms after the reset`);
+
+    // Browser 1's new session listens for its own end.
+    await until(
+      "browser 1's subscription to connect",
+      async () => (await one.page.locator('[data-testid="live"]').getAttribute("data-live")) === "connected",
+    );
+
+    // The old password no longer signs in; the new one does.
+    const login = `mutation ($input: LoginInput!) { login(input: $input) { email } }`;
+    const old = await apiClient(stack.graphqlUrl)(login, { input: { email: user.email, password: user.password } });
+    assert.equal(old.errors?.[0]?.extensions?.code, "INVALID_CREDENTIALS", JSON.stringify(old));
+    const fresh = await apiClient(stack.graphqlUrl)(login, { input: { email: user.email, password: newPassword } });
+    assert.equal(fresh.data?.login?.email, user.email, JSON.stringify(fresh));
+    for (const p of [one.page, two.page]) assert.deepEqual(p.pageErrors, []);
+  } finally {
+    await one.context.close();
+    await two.context.close();
+  }
+});
+
+test("k. a reset link that was already used shows the bad-token message with a way to ask for a new one", { timeout: 60_000 }, async () => {
+  const { context, page } = await newPage();
+  try {
+    const user = newUser("Karen Sparck Jones");
+    await registerViaApi(stack.graphqlUrl, user);
+    const gql = apiClient(stack.graphqlUrl);
+    const asked = await gql(`mutation ($email: String!) { requestPasswordReset(email: $email) }`, { email: user.email });
+    assert.equal(asked.data?.requestPasswordReset, true, JSON.stringify(asked));
+    const mail = await mailLink(user, "/reset-password");
+    const token = new URL(mail.link).searchParams.get("token");
+    const used = await gql(`mutation ($input: ResetPasswordInput!) { resetPassword(input: $input) { email } }`, {
+      input: { token, newPassword: "sable orchard violin 17" },
+    });
+    assert.equal(used.data?.resetPassword?.email, user.email, JSON.stringify(used));
+
+    await page.goto(mail.link);
+    await page.locator('input[name="newPassword"]').fill("quiet harbor maple 58");
+    await page.locator('input[name="confirm"]').fill("quiet harbor maple 58");
+    await page.locator('[data-testid="reset-form"] button[type="submit"]').click();
+    const bad = page.locator('[data-testid="bad-token"]');
+    await bad.waitFor();
+    assert.match(await bad.innerText(), /already used/);
+    assert.equal(await page.locator('[data-testid="user-name"]').count(), 0, "not signed in");
+    await shot(page, "22-reset-link-used");
+    await page.locator('[data-testid="request-new-link"]').click();
+    await page.waitForURL((u) => u.pathname === "/forgot-password");
+    await page.locator('[data-testid="forgot-form"]').waitFor();
+
+    // A link without a token says the same at once.
+    await page.goto(app("/reset-password"));
+    await bad.waitFor();
+    assert.deepEqual(page.pageErrors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("l. the strength hint's verdict on sign-up matches whether the server accepts the password", { timeout: 60_000 }, async () => {
+  const long = "Vq3-mZ8!pL4#tR7@wK2$nB6%yH9&cF5*dJ1+gS0=xN4?uE8~oA3^iT7;eW2:rY6,kM9.bQ5/hX8_";
+  const cases = [
+    { password: "password" }, //                          zxcvbn 0
+    { password: "monkey123" }, //                         1: a common password
+    { password: "zbigniew1990" }, //                     1 with the name as a user input (2 without)
+    { password: (u) => u.email }, //                      0 with the email as a user input (4 without)
+    { password: "kT9#mQ2" }, //                           7 bytes
+    { password: "Summer2024" }, //                        2
+    { password: "gorilla-42" }, //                        2
+    { password: "correct horse battery staple" }, //      4
+    { password: "Grüße aus Köln 42!" }, //                4, 20 bytes in UTF-8
+    { password: "àààààààà" }, //                          0: a repeat of a non-ASCII letter
+    { password: "αβγδεζηθ" }, //                          0: a sequence of Greek letters
+    { password: "Ma\u0301laga cafe\u0301 42" }, //         typed as NFD: scored in NFC on both sides
+    { password: long.slice(0, 72) }, //                   72 bytes: the most
+    { password: long.slice(0, 73) }, //                   73 bytes
+  ];
+  const rows = [];
+  const { context, page } = await newPage();
+  try {
+    for (const c of cases) {
+      const user = newUser("Zbigniew");
+      const password = typeof c.password === "function" ? c.password(user) : c.password;
+      await page.goto(app("/signup"));
+      await page.locator('input[name="name"]').fill(user.name);
+      await page.locator('input[name="email"]').fill(user.email);
+      await page.locator('input[name="password"]').fill(password);
+      const hint = await strengthHint(page);
+      await page.locator('[data-testid="signup-form"] button[type="submit"]').click();
+      const signedIn = page.locator('[data-testid="user-name"]');
+      const refused = page.locator('[data-testid="error-password"]');
+      const other = page.locator('[data-testid="form-error"], [data-testid^="error-"]:not([data-testid="error-password"])');
+      await signedIn.or(refused).or(other).first().waitFor();
+      const server = (await signedIn.count()) > 0 ? true : (await refused.count()) > 0 ? false : `error: ${await other.first().innerText()}`;
+      const said = server === false ? await refused.innerText() : "";
+      rows.push({ password, score: hint.score, hint: hint.acceptable, server, said });
+      if (server === true) {
+        await page.locator('[data-testid="sign-out"]').click();
+        await page.waitForURL((u) => u.pathname === "/signin");
+      }
+    }
+    assert.deepEqual(page.pageErrors, []);
+  } finally {
+    await context.close();
+  }
+  log(
+    `l: min score ${PASSWORD_MIN_SCORE}\n` +
+      rows.map((r) => `  ${JSON.stringify(r.password).padEnd(40)} score ${r.score}  hint ${r.hint ? "ok  " : "weak"}  server ${r.server === true ? "accepted" : r.server === false ? `refused: ${r.said}` : r.server}`).join("\n"),
+  );
+  assert.ok(rows.some((r) => r.server === true) && rows.some((r) => r.server === false), "both verdicts occur");
+  assert.deepEqual(
+    rows.map((r) => [r.password, r.hint]),
+    rows.map((r) => [r.password, r.server]),
+  );
 });

@@ -4,12 +4,14 @@
 //   - the web example, built by Vite against that server, served by `vite preview`
 //     on another free port (two origins on `localhost`: cross-origin, same-site,
 //     so the SameSite=Lax session cookie flows);
+//   - Mailpit (SMTP in, HTTP API out) on two more free ports, the server's
+//     SMTP_URL: the tests read the mailed links from it;
 //   - headless Debian Chromium driven by playwright-core.
 // Only what this file started is ever stopped, by process id.
 import { spawn } from "node:child_process";
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync, readFileSync, existsSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -31,6 +33,19 @@ export const CHROMIUM_ARGS = [
   "--disable-component-update",
   "--disable-sync",
 ];
+
+/** The Mailpit binary: run.sh installs it there (`go install github.com/axllent/mailpit@v1.33.1`) when missing. */
+export const MAILPIT_VERSION = "v1.33.1";
+export const MAILPIT =
+  process.env.MAILPIT_BIN ||
+  path.join(process.env.XDG_CACHE_HOME || path.join(homedir(), ".cache"), "sessiongql-e2e", `mailpit-${MAILPIT_VERSION}`, "mailpit");
+
+/**
+ * The least zxcvbn score for a new password, given to the server
+ * (PASSWORD_MIN_SCORE) and to the app's build (VITE_PASSWORD_MIN_SCORE) alike.
+ * Not the default (1), so that the tests see both settings take effect.
+ */
+export const PASSWORD_MIN_SCORE = 2;
 
 const t0 = Date.now();
 const timings = [];
@@ -169,9 +184,44 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
   process.on(sig, () => process.exit(130));
 }
 
+/** Starts Mailpit on two free ports (SMTP, HTTP) with its database in dir; returns { smtpPort, mailUrl }. */
+async function startMailpit(dir, children) {
+  if (!existsSync(MAILPIT)) {
+    throw new Error(`${MAILPIT} is missing: run e2e/run.sh (it installs Mailpit ${MAILPIT_VERSION}) or set MAILPIT_BIN`);
+  }
+  const logFile = path.join(outputDir, "mailpit.log");
+  for (let attempt = 1; ; attempt++) {
+    const [smtpPort, httpPort] = [await freePort(), await freePort()];
+    const mailpit = startDetached(
+      MAILPIT,
+      [
+        "--smtp", `127.0.0.1:${smtpPort}`,
+        "--listen", `127.0.0.1:${httpPort}`,
+        "--smtp-auth-accept-any",
+        "--smtp-auth-allow-insecure",
+        "--smtp-disable-rdns",
+        "--disable-version-check",
+        "--database", path.join(dir, `mailpit-${attempt}.db`),
+      ],
+      { cwd: dir, env: process.env },
+      logFile,
+    );
+    children.push(mailpit);
+    const mailUrl = `http://127.0.0.1:${httpPort}`;
+    try {
+      await waitForHttp(`${mailUrl}/readyz`, { timeoutMs: 30_000, child: mailpit, name: "mailpit" });
+      return { smtpPort, mailUrl };
+    } catch (e) {
+      await stopChild(mailpit);
+      if (attempt >= 3) throw new Error(`${e.message}\n--- mailpit log tail ---\n${tailOf(logFile)}`);
+      log(`mailpit on ports ${smtpPort}/${httpPort} failed (${e.message}); trying others`);
+    }
+  }
+}
+
 /**
- * Builds and starts the server and the web example. Returns
- * { serverUrl, appUrl, graphqlUrl, stop() }.
+ * Builds and starts the server, the web example and Mailpit. Returns
+ * { serverUrl, appUrl, graphqlUrl, mailUrl, stop() }.
  */
 export async function startStack() {
   mkdirSync(outputDir, { recursive: true });
@@ -189,18 +239,20 @@ export async function startStack() {
   const viteBuild = (graphqlUrl) =>
     run(process.execPath, [viteBin, "build", "--outDir", distDir, "--emptyOutDir", "--logLevel", "warn"], {
       cwd: webDir,
-      env: { ...process.env, VITE_GRAPHQL_URL: graphqlUrl },
+      env: { ...process.env, VITE_GRAPHQL_URL: graphqlUrl, VITE_PASSWORD_MIN_SCORE: String(PASSWORD_MIN_SCORE) },
     });
 
   try {
     if (!existsSync(viteBin)) throw new Error(`${viteBin} is missing: run npm ci in web-example first`);
     let serverPort = await freePort();
 
-    // The two builds are independent: run them side by side. The app's build
-    // bakes in the server's URL (VITE_GRAPHQL_URL), so the server's port is chosen first.
-    await Promise.all([
+    // The two builds are independent: run them side by side (and Mailpit's
+    // start with them). The app's build bakes in the server's URL
+    // (VITE_GRAPHQL_URL), so the server's port is chosen first.
+    const [, , mail] = await Promise.all([
       timed("go build (server)", () => run("go", ["build", "-o", serverBin, "."], { cwd: serverSrc, env: process.env })),
       timed("vite build (web example)", () => viteBuild(`http://localhost:${serverPort}/graphql`)),
+      timed("mailpit ready", () => startMailpit(tmp, children)),
     ]);
 
     // A free port can be taken by another process before we bind it (other
@@ -244,6 +296,12 @@ export async function startStack() {
               CORS_ORIGINS: appUrl,
               DATA_DIR: path.join(tmp, "data"),
               BCRYPT_COST: "4",
+              SMTP_URL: `smtp://127.0.0.1:${mail.smtpPort}`,
+              MAIL_FROM: "no-reply@example.com",
+              APP_URL: appUrl,
+              PASSWORD_MIN_SCORE: String(PASSWORD_MIN_SCORE),
+              // The scenarios sign up more accounts from this one address than the default 10 an hour.
+              REGISTER_LIMIT_PER_IP: "1000",
             }),
           },
           serverLog,
@@ -263,8 +321,8 @@ export async function startStack() {
     });
 
     const serverUrl = `http://localhost:${serverPort}`;
-    log(`server ${serverUrl}, app ${appUrl}`);
-    return { serverUrl, appUrl, graphqlUrl: `${serverUrl}/graphql`, stop };
+    log(`server ${serverUrl}, app ${appUrl}, mailpit ${mail.mailUrl}`);
+    return { serverUrl, appUrl, graphqlUrl: `${serverUrl}/graphql`, mailUrl: mail.mailUrl, stop };
   } catch (e) {
     await stop();
     throw e;
@@ -323,6 +381,36 @@ export async function until(what, fn, { timeoutMs = 10_000, intervalMs = 100 } =
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/**
+ * Waits for a mail to `to` (Mailpit's /api/v1/messages, newest first) whose
+ * text holds a link to appUrl + linkPath (e.g. "/verify-email"), skipping the
+ * message ids in `seen`. Returns { id, subject, text, link }.
+ */
+export async function waitForMailLink(mailUrl, { to, appUrl, linkPath, seen = new Set(), timeoutMs = 15_000 }) {
+  const linkRe = new RegExp(`${appUrl.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}${linkPath}\\?token=[^\\s"'<>]+`);
+  const opened = new Map();
+  return until(
+    `a mail to ${to} with a link to ${linkPath}`,
+    async () => {
+      const r = await fetch(`${mailUrl}/api/v1/messages?limit=200`, { signal: AbortSignal.timeout(5000) });
+      if (!r.ok) throw new Error(`mailpit /api/v1/messages: HTTP ${r.status}`);
+      const { messages } = await r.json();
+      const mine = messages.filter((m) => !seen.has(m.ID) && m.To?.some((a) => a.Address.toLowerCase() === to.toLowerCase()));
+      for (const m of mine) {
+        if (!opened.has(m.ID)) {
+          const full = await (await fetch(`${mailUrl}/api/v1/message/${m.ID}`, { signal: AbortSignal.timeout(5000) })).json();
+          opened.set(m.ID, full);
+        }
+        const full = opened.get(m.ID);
+        const link = linkRe.exec(full.Text ?? "")?.[0]?.replace(/[.,;:)\]]+$/, ""); // not a sentence's full stop
+        if (link) return { id: m.ID, subject: full.Subject, text: full.Text, link };
+      }
+      return false;
+    },
+    { timeoutMs, intervalMs: 200 },
+  );
 }
 
 export async function shot(page, name) {

@@ -2,7 +2,7 @@ import { ApolloProvider, useApolloClient, useQuery } from "@apollo/client/react"
 import { CombinedGraphQLErrors } from "@apollo/client/errors";
 import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
 import { client, onLiveStatus, onSessionLost, replaceWsClient } from "./apollo";
-import { LOGOUT, ME, SESSION_ENDED, type User } from "./operations";
+import { LOGOUT, ME, RESEND_VERIFICATION_EMAIL, SESSION_ENDED, type User } from "./operations";
 import { Link, navigate, useLocation } from "./router";
 import { afterSignIn, afterSignOut, onRestartLiveUpdates, selfAction } from "./session";
 import { describeError, graphQLErrorsOf } from "./errors";
@@ -12,6 +12,10 @@ import { Decks } from "./pages/Decks";
 import { DeckPage } from "./pages/Deck";
 import { Devices } from "./pages/Devices";
 import { Account } from "./pages/Account";
+import { ForgotPassword } from "./pages/ForgotPassword";
+import { ResetPassword } from "./pages/ResetPassword";
+import { VerifyEmail } from "./pages/VerifyEmail";
+import { VerifyBanner } from "./VerifyBanner";
 
 export default function App() {
   return (
@@ -33,16 +37,20 @@ function Shell() {
   const deckMatch = /^\/decks\/([^/]+)$/.exec(loc.pathname);
   if (loc.pathname === "/signin") page = <SignIn me={me} meLoading={loading} />;
   else if (loc.pathname === "/signup") page = <SignUp me={me} meLoading={loading} />;
+  else if (loc.pathname === "/forgot-password") page = <ForgotPassword />;
+  else if (loc.pathname === "/reset-password") page = <ResetPassword />;
+  else if (loc.pathname === "/verify-email") page = <VerifyEmail me={me} />;
   else if (loc.pathname === "/") page = <Protected me={me} loading={loading}>{<Decks />}</Protected>;
   else if (deckMatch) page = <Protected me={me} loading={loading}>{<DeckPage id={decodeURIComponent(deckMatch[1])} />}</Protected>;
   else if (loc.pathname === "/devices") page = <Protected me={me} loading={loading}>{<Devices />}</Protected>;
-  else if (loc.pathname === "/account") page = <Protected me={me} loading={loading}>{<Account />}</Protected>;
+  else if (loc.pathname === "/account") page = <Protected me={me} loading={loading}>{me && <Account me={me} />}</Protected>;
   else page = <NotFound />;
 
   return (
     <>
       <Header me={me} loading={loading} live={live} />
       <main>
+        {me && !me.emailVerified && <EmailBanner key={`${me.id} ${me.email}`} me={me} onAlreadyVerified={() => void refetch()} />}
         {error && !data ? (
           <div className="card error-box" role="alert">
             <p>Could not load your account: {graphQLErrorsOf(error)[0] ? describeError(graphQLErrorsOf(error)[0]) : error.message}</p>
@@ -120,6 +128,16 @@ function Header({ me, loading, live }: { me: User | null; loading: boolean; live
       </div>
     </header>
   );
+}
+
+/** The verification banner, resending through Apollo. */
+function EmailBanner({ me, onAlreadyVerified }: { me: User; onAlreadyVerified: () => void }) {
+  const apollo = useApolloClient();
+  const resend = useCallback(async () => {
+    const { data } = await apollo.mutate({ mutation: RESEND_VERIFICATION_EMAIL });
+    return data?.resendVerificationEmail ?? false;
+  }, [apollo]);
+  return <VerifyBanner email={me.email} resend={resend} onAlreadyVerified={onAlreadyVerified} />;
 }
 
 /** Sends anonymous visitors to sign-in, then back here. */

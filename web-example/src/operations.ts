@@ -23,6 +23,7 @@ export const USER_FIELDS = graphql(`
     email
     name
     createdAt
+    emailVerified
   }
 `);
 
@@ -85,6 +86,34 @@ export const LOGOUT_OTHER_SESSIONS = graphql(`
 export const CHANGE_PASSWORD = graphql(`
   mutation ChangePassword($input: ChangePasswordInput!) {
     changePassword(input: $input)
+  }
+`);
+
+export const REQUEST_PASSWORD_RESET = graphql(`
+  mutation RequestPasswordReset($email: String!) {
+    requestPasswordReset(email: $email)
+  }
+`);
+
+export const RESET_PASSWORD = graphql(`
+  mutation ResetPassword($input: ResetPasswordInput!) {
+    resetPassword(input: $input) {
+      ...UserFields
+    }
+  }
+`);
+
+export const VERIFY_EMAIL = graphql(`
+  mutation VerifyEmail($token: String!) {
+    verifyEmail(token: $token) {
+      ...UserFields
+    }
+  }
+`);
+
+export const RESEND_VERIFICATION_EMAIL = graphql(`
+  mutation ResendVerificationEmail {
+    resendVerificationEmail
   }
 `);
 

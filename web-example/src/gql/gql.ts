@@ -14,7 +14,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
-    "\n  fragment UserFields on User {\n    id\n    email\n    name\n    createdAt\n  }\n": typeof types.UserFieldsFragmentDoc,
+    "\n  fragment UserFields on User {\n    id\n    email\n    name\n    createdAt\n    emailVerified\n  }\n": typeof types.UserFieldsFragmentDoc,
     "\n  query Me {\n    me {\n      ...UserFields\n    }\n  }\n": typeof types.MeDocument,
     "\n  mutation Register($input: RegisterInput!) {\n    register(input: $input) {\n      ...UserFields\n    }\n  }\n": typeof types.RegisterDocument,
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      ...UserFields\n    }\n  }\n": typeof types.LoginDocument,
@@ -23,6 +23,10 @@ type Documents = {
     "\n  mutation RevokeSession($id: ID!) {\n    revokeSession(id: $id)\n  }\n": typeof types.RevokeSessionDocument,
     "\n  mutation LogoutOtherSessions {\n    logoutOtherSessions\n  }\n": typeof types.LogoutOtherSessionsDocument,
     "\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input)\n  }\n": typeof types.ChangePasswordDocument,
+    "\n  mutation RequestPasswordReset($email: String!) {\n    requestPasswordReset(email: $email)\n  }\n": typeof types.RequestPasswordResetDocument,
+    "\n  mutation ResetPassword($input: ResetPasswordInput!) {\n    resetPassword(input: $input) {\n      ...UserFields\n    }\n  }\n": typeof types.ResetPasswordDocument,
+    "\n  mutation VerifyEmail($token: String!) {\n    verifyEmail(token: $token) {\n      ...UserFields\n    }\n  }\n": typeof types.VerifyEmailDocument,
+    "\n  mutation ResendVerificationEmail {\n    resendVerificationEmail\n  }\n": typeof types.ResendVerificationEmailDocument,
     "\n  subscription SessionEnded {\n    sessionEnded {\n      reason\n    }\n  }\n": typeof types.SessionEndedDocument,
     "\n  fragment DeckFields on Deck {\n    id\n    title\n    createdAt\n    cardCount\n    dueCount\n  }\n": typeof types.DeckFieldsFragmentDoc,
     "\n  fragment CardFields on Card {\n    id\n    front\n    back\n    dueAt\n    intervalDays\n    ease\n    reviews\n  }\n": typeof types.CardFieldsFragmentDoc,
@@ -36,12 +40,13 @@ type Documents = {
     "\n  mutation UpdateCard($id: ID!, $front: String, $back: String) {\n    updateCard(id: $id, front: $front, back: $back) {\n      ...CardFields\n    }\n  }\n": typeof types.UpdateCardDocument,
     "\n  mutation DeleteCard($id: ID!) {\n    deleteCard(id: $id)\n  }\n": typeof types.DeleteCardDocument,
     "\n  mutation ReviewCard($id: ID!, $grade: Int!) {\n    reviewCard(id: $id, grade: $grade) {\n      ...CardFields\n    }\n  }\n": typeof types.ReviewCardDocument,
-    "\n  query UrqlMe {\n    me {\n      id\n      email\n      name\n    }\n  }\n": typeof types.UrqlMeDocument,
+    "\n  query UrqlMe {\n    me {\n      id\n      email\n      name\n      emailVerified\n    }\n  }\n": typeof types.UrqlMeDocument,
     "\n  mutation UrqlLogin($input: LoginInput!) {\n    login(input: $input) {\n      id\n      email\n      name\n    }\n  }\n": typeof types.UrqlLoginDocument,
     "\n  mutation UrqlLogout {\n    logout\n  }\n": typeof types.UrqlLogoutDocument,
+    "\n  mutation UrqlResendVerificationEmail {\n    resendVerificationEmail\n  }\n": typeof types.UrqlResendVerificationEmailDocument,
 };
 const documents: Documents = {
-    "\n  fragment UserFields on User {\n    id\n    email\n    name\n    createdAt\n  }\n": types.UserFieldsFragmentDoc,
+    "\n  fragment UserFields on User {\n    id\n    email\n    name\n    createdAt\n    emailVerified\n  }\n": types.UserFieldsFragmentDoc,
     "\n  query Me {\n    me {\n      ...UserFields\n    }\n  }\n": types.MeDocument,
     "\n  mutation Register($input: RegisterInput!) {\n    register(input: $input) {\n      ...UserFields\n    }\n  }\n": types.RegisterDocument,
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      ...UserFields\n    }\n  }\n": types.LoginDocument,
@@ -50,6 +55,10 @@ const documents: Documents = {
     "\n  mutation RevokeSession($id: ID!) {\n    revokeSession(id: $id)\n  }\n": types.RevokeSessionDocument,
     "\n  mutation LogoutOtherSessions {\n    logoutOtherSessions\n  }\n": types.LogoutOtherSessionsDocument,
     "\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input)\n  }\n": types.ChangePasswordDocument,
+    "\n  mutation RequestPasswordReset($email: String!) {\n    requestPasswordReset(email: $email)\n  }\n": types.RequestPasswordResetDocument,
+    "\n  mutation ResetPassword($input: ResetPasswordInput!) {\n    resetPassword(input: $input) {\n      ...UserFields\n    }\n  }\n": types.ResetPasswordDocument,
+    "\n  mutation VerifyEmail($token: String!) {\n    verifyEmail(token: $token) {\n      ...UserFields\n    }\n  }\n": types.VerifyEmailDocument,
+    "\n  mutation ResendVerificationEmail {\n    resendVerificationEmail\n  }\n": types.ResendVerificationEmailDocument,
     "\n  subscription SessionEnded {\n    sessionEnded {\n      reason\n    }\n  }\n": types.SessionEndedDocument,
     "\n  fragment DeckFields on Deck {\n    id\n    title\n    createdAt\n    cardCount\n    dueCount\n  }\n": types.DeckFieldsFragmentDoc,
     "\n  fragment CardFields on Card {\n    id\n    front\n    back\n    dueAt\n    intervalDays\n    ease\n    reviews\n  }\n": types.CardFieldsFragmentDoc,
@@ -63,9 +72,10 @@ const documents: Documents = {
     "\n  mutation UpdateCard($id: ID!, $front: String, $back: String) {\n    updateCard(id: $id, front: $front, back: $back) {\n      ...CardFields\n    }\n  }\n": types.UpdateCardDocument,
     "\n  mutation DeleteCard($id: ID!) {\n    deleteCard(id: $id)\n  }\n": types.DeleteCardDocument,
     "\n  mutation ReviewCard($id: ID!, $grade: Int!) {\n    reviewCard(id: $id, grade: $grade) {\n      ...CardFields\n    }\n  }\n": types.ReviewCardDocument,
-    "\n  query UrqlMe {\n    me {\n      id\n      email\n      name\n    }\n  }\n": types.UrqlMeDocument,
+    "\n  query UrqlMe {\n    me {\n      id\n      email\n      name\n      emailVerified\n    }\n  }\n": types.UrqlMeDocument,
     "\n  mutation UrqlLogin($input: LoginInput!) {\n    login(input: $input) {\n      id\n      email\n      name\n    }\n  }\n": types.UrqlLoginDocument,
     "\n  mutation UrqlLogout {\n    logout\n  }\n": types.UrqlLogoutDocument,
+    "\n  mutation UrqlResendVerificationEmail {\n    resendVerificationEmail\n  }\n": types.UrqlResendVerificationEmailDocument,
 };
 
 /**
@@ -85,7 +95,7 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment UserFields on User {\n    id\n    email\n    name\n    createdAt\n  }\n"): (typeof documents)["\n  fragment UserFields on User {\n    id\n    email\n    name\n    createdAt\n  }\n"];
+export function graphql(source: "\n  fragment UserFields on User {\n    id\n    email\n    name\n    createdAt\n    emailVerified\n  }\n"): (typeof documents)["\n  fragment UserFields on User {\n    id\n    email\n    name\n    createdAt\n    emailVerified\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -118,6 +128,22 @@ export function graphql(source: "\n  mutation LogoutOtherSessions {\n    logoutO
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input)\n  }\n"): (typeof documents)["\n  mutation ChangePassword($input: ChangePasswordInput!) {\n    changePassword(input: $input)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RequestPasswordReset($email: String!) {\n    requestPasswordReset(email: $email)\n  }\n"): (typeof documents)["\n  mutation RequestPasswordReset($email: String!) {\n    requestPasswordReset(email: $email)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ResetPassword($input: ResetPasswordInput!) {\n    resetPassword(input: $input) {\n      ...UserFields\n    }\n  }\n"): (typeof documents)["\n  mutation ResetPassword($input: ResetPasswordInput!) {\n    resetPassword(input: $input) {\n      ...UserFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation VerifyEmail($token: String!) {\n    verifyEmail(token: $token) {\n      ...UserFields\n    }\n  }\n"): (typeof documents)["\n  mutation VerifyEmail($token: String!) {\n    verifyEmail(token: $token) {\n      ...UserFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ResendVerificationEmail {\n    resendVerificationEmail\n  }\n"): (typeof documents)["\n  mutation ResendVerificationEmail {\n    resendVerificationEmail\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -173,7 +199,7 @@ export function graphql(source: "\n  mutation ReviewCard($id: ID!, $grade: Int!)
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query UrqlMe {\n    me {\n      id\n      email\n      name\n    }\n  }\n"): (typeof documents)["\n  query UrqlMe {\n    me {\n      id\n      email\n      name\n    }\n  }\n"];
+export function graphql(source: "\n  query UrqlMe {\n    me {\n      id\n      email\n      name\n      emailVerified\n    }\n  }\n"): (typeof documents)["\n  query UrqlMe {\n    me {\n      id\n      email\n      name\n      emailVerified\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -182,6 +208,10 @@ export function graphql(source: "\n  mutation UrqlLogin($input: LoginInput!) {\n
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation UrqlLogout {\n    logout\n  }\n"): (typeof documents)["\n  mutation UrqlLogout {\n    logout\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UrqlResendVerificationEmail {\n    resendVerificationEmail\n  }\n"): (typeof documents)["\n  mutation UrqlResendVerificationEmail {\n    resendVerificationEmail\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

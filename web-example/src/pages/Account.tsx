@@ -2,10 +2,11 @@ import { useApolloClient } from "@apollo/client/react";
 import { useState, type FormEvent } from "react";
 import { Field, FormError } from "../Field";
 import { noErrors, toFormErrors, type FormErrors } from "../errors";
-import { CHANGE_PASSWORD } from "../operations";
+import { CHANGE_PASSWORD, type User } from "../operations";
+import { PasswordStrength, userInputsOf } from "../PasswordStrength";
 import { restartLiveUpdates, selfAction } from "../session";
 
-export function Account() {
+export function Account({ me }: { me: User }) {
   const client = useApolloClient();
   const [currentPassword, setCurrent] = useState("");
   const [newPassword, setNew] = useState("");
@@ -56,6 +57,7 @@ export function Account() {
       <form onSubmit={submit} noValidate data-testid="password-form">
         <Field label="Current password" name="currentPassword" type="password" autoComplete="current-password" value={currentPassword} onChange={(e) => setCurrent(e.target.value)} error={errors.fields.currentPassword} />
         <Field label="New password (8 to 72 bytes)" name="newPassword" type="password" autoComplete="new-password" value={newPassword} onChange={(e) => setNew(e.target.value)} error={errors.fields.newPassword} />
+        <PasswordStrength password={newPassword} userInputs={userInputsOf(me.email, me.name)} />
         <Field label="New password again" name="confirm" type="password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} error={errors.fields.confirm} />
         <FormError message={errors.form} code={errors.codes[0]} />
         <button type="submit" disabled={busy}>

@@ -1,8 +1,9 @@
 import { useApolloClient } from "@apollo/client/react";
-import { useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { Field, Flash, FormError } from "../Field";
-import { formatSeconds, graphQLErrorsOf, noErrors, toFormErrors, type FormErrors } from "../errors";
+import { formatSeconds, noErrors, toFormErrors, type FormErrors } from "../errors";
 import { LOGIN, type User } from "../operations";
+import { useRetryAfter } from "../retryAfter";
 import { Link, navigate, nextPath, useLocation } from "../router";
 import { afterSignIn } from "../session";
 
@@ -13,16 +14,9 @@ export function SignIn({ me, meLoading }: { me: User | null; meLoading: boolean 
   const [password, setPassword] = useState("");
   const [errors, setErrors] = useState<FormErrors>(noErrors);
   const [busy, setBusy] = useState(false);
-  const [blockedUntil, setBlockedUntil] = useState(0);
-  const [, tick] = useState(0);
-
   // RATE_LIMITED: keep the button off until retryAfter has passed.
-  useEffect(() => {
-    if (blockedUntil <= Date.now()) return;
-    const t = setInterval(() => tick((n) => n + 1), 1000);
-    return () => clearInterval(t);
-  }, [blockedUntil]);
-  const blockedFor = Math.max(0, Math.ceil((blockedUntil - Date.now()) / 1000));
+  const retry = useRetryAfter();
+  const blockedFor = retry.waitSeconds;
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -34,9 +28,7 @@ export function SignIn({ me, meLoading }: { me: User | null; meLoading: boolean 
       navigate(nextPath(loc.search), { replace: true });
     } catch (err) {
       setErrors(toFormErrors(err, ["email", "password"]));
-      const limited = graphQLErrorsOf(err).find((g) => g.extensions?.code === "RATE_LIMITED");
-      const after = Number(limited?.extensions?.retryAfter);
-      if (limited && after > 0) setBlockedUntil(Date.now() + after * 1000);
+      retry.holdAfter(err);
     } finally {
       setBusy(false);
     }
@@ -54,6 +46,11 @@ export function SignIn({ me, meLoading }: { me: User | null; meLoading: boolean 
         <form onSubmit={submit} noValidate data-testid="signin-form">
           <Field label="Email" name="email" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} error={errors.fields.email} />
           <Field label="Password" name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} error={errors.fields.password} />
+          <p className="small field-aside">
+            <Link to={email.trim() ? `/forgot-password?email=${encodeURIComponent(email.trim())}` : "/forgot-password"} data-testid="forgot-password">
+              Forgot password?
+            </Link>
+          </p>
           <FormError message={errors.form} code={errors.codes[0]} />
           <button type="submit" disabled={busy || blockedFor > 0}>
             {blockedFor > 0 ? `Sign in (wait ${formatSeconds(blockedFor)})` : busy ? "Signing in…" : "Sign in"}

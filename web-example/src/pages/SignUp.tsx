@@ -3,6 +3,7 @@ import { useState, type FormEvent } from "react";
 import { Field, FormError } from "../Field";
 import { noErrors, toFormErrors, type FormErrors } from "../errors";
 import { REGISTER, type User } from "../operations";
+import { PasswordStrength, userInputsOf } from "../PasswordStrength";
 import { Link, navigate, nextPath, useLocation } from "../router";
 import { afterSignIn } from "../session";
 
@@ -48,6 +49,7 @@ export function SignUp({ me, meLoading }: { me: User | null; meLoading: boolean 
           <Field label="Name" name="name" autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} error={errors.fields.name} />
           <Field label="Email" name="email" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} error={errors.fields.email} />
           <Field label="Password (8 to 72 bytes)" name="password" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} error={errors.fields.password} />
+          <PasswordStrength password={password} userInputs={userInputsOf(email, name)} />
           <FormError message={errors.form} code={errors.codes[0]} />
           <button type="submit" disabled={busy}>
             {busy ? "Creating…" : "Sign up"}

@@ -1,12 +1,15 @@
 // The same sign-in / me / sign-out flow with urql instead of Apollo Client,
 // to show that the server needs nothing client-specific: JSON POSTs with
-// credentials: "include".
-import { useState, type FormEvent } from "react";
+// credentials: "include". The pages a mailed link opens (reset password,
+// verify email) and the strength hint live in the Apollo app; this one shows
+// the verification banner with the shared component and links to "forgot password".
+import { useCallback, useState, type FormEvent } from "react";
 import { Client, Provider, cacheExchange, fetchExchange, useMutation, useQuery } from "urql";
 import { GRAPHQL_URL } from "../config";
 import { graphql } from "../gql";
 import { Field, FormError } from "../Field";
 import { noErrors, toFormErrors, type FormErrors } from "../errors";
+import { VerifyBanner } from "../VerifyBanner";
 
 const client = new Client({
   url: GRAPHQL_URL,
@@ -24,6 +27,7 @@ const ME = graphql(`
       id
       email
       name
+      emailVerified
     }
   }
 `);
@@ -39,6 +43,11 @@ const LOGIN = graphql(`
 const LOGOUT = graphql(`
   mutation UrqlLogout {
     logout
+  }
+`);
+const RESEND_VERIFICATION_EMAIL = graphql(`
+  mutation UrqlResendVerificationEmail {
+    resendVerificationEmail
   }
 `);
 
@@ -62,12 +71,18 @@ function UrqlSession() {
   const [{ data, fetching, error }, reexecute] = useQuery({ query: ME, requestPolicy: "network-only" });
   const [, login] = useMutation(LOGIN);
   const [, logout] = useMutation(LOGOUT);
+  const [, resendMutation] = useMutation(RESEND_VERIFICATION_EMAIL);
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [errors, setErrors] = useState<FormErrors>(noErrors);
   const [busy, setBusy] = useState(false);
 
   const refresh = () => reexecute({ requestPolicy: "network-only" });
+  const resend = useCallback(async () => {
+    const res = await resendMutation({});
+    if (res.error) throw res.error;
+    return res.data?.resendVerificationEmail ?? false;
+  }, [resendMutation]);
 
   async function signIn(e: FormEvent) {
     e.preventDefault();
@@ -106,6 +121,7 @@ function UrqlSession() {
           <p data-testid="urql-me">
             Signed in as <strong data-testid="urql-user-name">{me.name}</strong> ({me.email})
           </p>
+          {!me.emailVerified && <VerifyBanner key={me.email} email={me.email} resend={resend} onAlreadyVerified={refresh} />}
           <button onClick={signOut} disabled={busy} data-testid="urql-sign-out">
             Sign out
           </button>
@@ -118,6 +134,11 @@ function UrqlSession() {
           </p>
           <Field label="Email" name="email" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} error={errors.fields.email} />
           <Field label="Password" name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} error={errors.fields.password} />
+          <p className="small field-aside">
+            <a href="/forgot-password" data-testid="forgot-password">
+              Forgot password?
+            </a>
+          </p>
           <FormError message={errors.form} code={errors.codes[0]} />
           <button type="submit" disabled={busy}>
             {busy ? "Signing in…" : "Sign in"}

@@ -1,0 +1,202 @@
+package mail
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"net/url"
+	"strings"
+	texttemplate "text/template"
+	"time"
+	"unicode"
+)
+
+//go:embed templates
+var templateFiles embed.FS
+
+// The kinds of message, each a pair of templates: KIND.txt and KIND.html.
+const (
+	kindPasswordReset   = "password_reset"
+	kindVerifyEmail     = "verify_email"
+	kindPasswordChanged = "password_changed"
+	kindEmailChanged    = "email_changed"
+)
+
+// Templates renders the application's messages. Every message has a text
+// and an HTML body; links point into the web app at appURL. It is safe for
+// concurrent use.
+type Templates struct {
+	appName string
+	appURL  string // without a trailing slash
+	text    map[string]*texttemplate.Template
+	html    map[string]*htmltemplate.Template
+}
+
+// NewTemplates parses the embedded templates once. appName appears in
+// subjects and bodies; appURL is the web app's base URL (http or https, a
+// path allowed, a trailing slash tolerated), to which links add
+// /reset-password, /verify-email and /forgot-password.
+func NewTemplates(appName, appURL string) (*Templates, error) {
+	if appName == "" || strings.ContainsFunc(appName, unicode.IsControl) {
+		return nil, fmt.Errorf("mail templates: app name %q: empty or has control characters", appName)
+	}
+	u, err := url.Parse(appURL)
+	if err != nil {
+		return nil, fmt.Errorf("mail templates: app URL: %w", err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, fmt.Errorf("mail templates: app URL %q: want http(s)://host[/path], without query, fragment or user", appURL)
+	}
+	t := &Templates{
+		appName: appName,
+		appURL:  strings.TrimRight(appURL, "/"),
+		text:    map[string]*texttemplate.Template{},
+		html:    map[string]*htmltemplate.Template{},
+	}
+	for _, kind := range []string{kindPasswordReset, kindVerifyEmail, kindPasswordChanged, kindEmailChanged} {
+		text, err := texttemplate.New(kind+".txt").Option("missingkey=error").
+			ParseFS(templateFiles, "templates/footer.txt", "templates/"+kind+".txt")
+		if err != nil {
+			return nil, fmt.Errorf("mail templates: %w", err)
+		}
+		html, err := htmltemplate.New("layout").Option("missingkey=error").
+			ParseFS(templateFiles, "templates/layout.html", "templates/"+kind+".html")
+		if err != nil {
+			return nil, fmt.Errorf("mail templates: %w", err)
+		}
+		t.text[kind], t.html[kind] = text, html
+	}
+	return t, nil
+}
+
+// templateData is what every template may use.
+type templateData struct {
+	AppName   string
+	AppURL    string
+	Subject   string
+	Name      string // the user's name, may be empty
+	Link      string // the action link, with its token
+	Expires   string // the link's lifetime, for people: "30 minutes"
+	At        string // when a change happened, in UTC
+	NewEmail  string
+	ForgotURL string
+}
+
+// PasswordReset is the message with a link to choose a new password,
+// valid for ttl. An unwanted request can be ignored, and the message says
+// so.
+func (t *Templates) PasswordReset(to, name, token string, ttl time.Duration) (Message, error) {
+	if token == "" {
+		return Message{}, errors.New("render password reset: empty token")
+	}
+	return t.render(kindPasswordReset, to, "Reset your "+t.appName+" password", templateData{
+		Name:    name,
+		Link:    t.link("/reset-password", token),
+		Expires: humanDuration(ttl),
+	})
+}
+
+// VerifyEmail is the message with a link that proves the address is the
+// user's, valid for ttl.
+func (t *Templates) VerifyEmail(to, name, token string, ttl time.Duration) (Message, error) {
+	if token == "" {
+		return Message{}, errors.New("render email verification: empty token")
+	}
+	return t.render(kindVerifyEmail, to, "Verify your "+t.appName+" email address", templateData{
+		Name:    name,
+		Link:    t.link("/verify-email", token),
+		Expires: humanDuration(ttl),
+	})
+}
+
+// PasswordChanged is the notice that the password was changed at at,
+// telling a user who did not do it to reset the password.
+func (t *Templates) PasswordChanged(to, name string, at time.Time) (Message, error) {
+	return t.render(kindPasswordChanged, to, "Your "+t.appName+" password was changed", templateData{
+		Name:      name,
+		At:        humanTime(at),
+		ForgotURL: t.appURL + "/forgot-password",
+	})
+}
+
+// EmailChanged is the notice sent to the old address when the account's
+// address became newEmail at at. A reset link would now go to the new
+// address, so it tells a user who did not do it to contact the team.
+func (t *Templates) EmailChanged(to, name, newEmail string, at time.Time) (Message, error) {
+	return t.render(kindEmailChanged, to, "Your "+t.appName+" email was changed", templateData{
+		Name:     name,
+		At:       humanTime(at),
+		NewEmail: newEmail,
+	})
+}
+
+// link is APP_URL + path + ?token=…, the token query-escaped.
+func (t *Templates) link(path, token string) string {
+	return t.appURL + path + "?token=" + url.QueryEscape(token)
+}
+
+// render runs both templates of kind. The subject holds no user input:
+// only the app name, which NewTemplates checked.
+func (t *Templates) render(kind, to, subject string, d templateData) (Message, error) {
+	if to == "" {
+		return Message{}, fmt.Errorf("render %s: no recipient", kind)
+	}
+	d.AppName, d.AppURL, d.Subject = t.appName, t.appURL, subject
+	var text, html strings.Builder
+	if err := t.text[kind].Execute(&text, d); err != nil {
+		return Message{}, fmt.Errorf("render %s text: %w", kind, err)
+	}
+	if err := t.html[kind].ExecuteTemplate(&html, "layout", d); err != nil {
+		return Message{}, fmt.Errorf("render %s html: %w", kind, err)
+	}
+	return Message{To: to, Subject: subject, Text: text.String(), HTML: html.String()}, nil
+}
+
+// humanTime is at in UTC, as a person reads it: the reader's zone is not
+// known.
+func humanTime(at time.Time) string {
+	return at.UTC().Format("2 January 2006 at 15:04 UTC")
+}
+
+// humanDuration says d in at most its two largest units, rounded down (a
+// link should not be said to last longer than it does): "30 minutes",
+// "1 hour and 30 minutes", "24 hours", "3 days". Days are used from 48
+// hours on, since "24 hours" reads more precisely than "1 day".
+func humanDuration(d time.Duration) string {
+	if d < time.Second {
+		return "less than a second"
+	}
+	units := []struct {
+		size time.Duration
+		name string
+	}{
+		{24 * time.Hour, "day"},
+		{time.Hour, "hour"},
+		{time.Minute, "minute"},
+		{time.Second, "second"},
+	}
+	if d < 48*time.Hour {
+		units = units[1:]
+	}
+	var parts []string
+	for _, u := range units {
+		n := d / u.size
+		if n == 0 {
+			if len(parts) > 0 {
+				break // "1 hour and 5 seconds" would skip the minutes
+			}
+			continue
+		}
+		d -= n * u.size
+		part := fmt.Sprintf("%d %s", n, u.name)
+		if n != 1 {
+			part += "s"
+		}
+		parts = append(parts, part)
+		if len(parts) == 2 {
+			break
+		}
+	}
+	return strings.Join(parts, " and ")
+}
