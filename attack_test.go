@@ -895,6 +895,7 @@ func TestAttackAliasFanOutIsRefusedBeforeRunning(t *testing.T) {
 	ts := startServer(t, nil)
 	c := ts.client(t)
 	ts.register(t, c)
+	ts.awaitMailSent(t)
 	aliases := func(n int, sel string) string {
 		var b strings.Builder
 		b.WriteString("{")

@@ -21,6 +21,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/sessiongql/server/internal/devstack"
 	"github.com/sessiongql/server/internal/redistest"
@@ -457,4 +460,33 @@ func (v *redisView) dataCommands(t testing.TB) int64 {
 		return nil
 	})
 	return total
+}
+
+// awaitMailSent waits until the server's outbox is empty and no mail is
+// being sent (no lease left in Redis): the mail a registration queued has
+// gone out, so the requests a test counts afterwards are alone on the
+// stores.
+func (ts *testServer) awaitMailSent(t testing.TB) {
+	t.Helper()
+	client, err := mongo.Connect(options.Client().ApplyURI(ts.Env["MONGODB_URI"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = client.Disconnect(context.Background()) }()
+	outbox := client.Database(ts.Env["MONGODB_DATABASE"]).Collection("outbox")
+	rdb := redisClient(t, ts)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := outbox.CountDocuments(context.Background(), bson.D{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 && len(rdb.keys(t, "mail-lease:*")) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the outbox still holds %d mails after 10s", n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

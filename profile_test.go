@@ -8,6 +8,7 @@ func TestMeIsAnsweredFromTheSessionAndAnonymousTouchesNoStore(t *testing.T) {
 	ts := startServer(t, nil)
 	c := ts.client(t)
 	u, _ := ts.register(t, c)
+	ts.awaitMailSent(t) // the verification mail's commands are not me's
 	rdb := redisClient(t, ts)
 
 	before, redisBeforeMe := mongoCommands(t, ts), rdb.dataCommands(t)

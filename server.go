@@ -31,6 +31,7 @@ import (
 	"github.com/sessiongql/server/internal/config"
 	"github.com/sessiongql/server/internal/logging"
 	"github.com/sessiongql/server/internal/mail"
+	"github.com/sessiongql/server/internal/metrics"
 	"github.com/sessiongql/server/internal/onetime"
 	"github.com/sessiongql/server/internal/ratelimit"
 	"github.com/sessiongql/server/internal/session"
@@ -121,7 +122,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	// The sender stops after the HTTP server, whose last requests may
 	// queue mail, and before the stores close.
-	senderCtx, stopSender := context.WithCancel(context.WithoutCancel(ctx))
+	senderCtx, stopSender := context.WithCancel(metrics.Background(context.WithoutCancel(ctx)))
 	var senderDone sync.WaitGroup
 	senderDone.Go(func() { sender.Run(senderCtx) })
 	defer func() { stopSender(); senderDone.Wait() }()

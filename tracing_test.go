@@ -103,6 +103,7 @@ func TestTracingSpanTreeOfMeAndDecks(t *testing.T) {
 	ts := startServerWith(t, nil, withTracerProvider(tp))
 	c := ts.client(t)
 	ts.register(t, c)
+	ts.awaitMailSent(t)
 
 	t.Run("me", func(t *testing.T) {
 		exp.Reset()

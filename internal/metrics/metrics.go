@@ -79,8 +79,8 @@ func New() *Metrics {
 			Name: "store_errors_total", Help: "Failed Redis commands and MongoDB commands.",
 		}, []string{"store"}),
 		mongoCommands: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "mongodb_commands_total", Help: "MongoDB commands sent (round trips), by command name.",
-		}, []string{"command"}),
+			Name: "mongodb_commands_total", Help: "MongoDB commands sent (round trips), by command name and origin: request, or background (the mail sender, the security log's sweeper).",
+		}, []string{"command", "origin"}),
 	}
 	m.reg.MustRegister(m.requests, m.duration, m.signIns, m.failedLogins, m.rateLimited, m.subscriptions, m.storeErrors, m.mongoCommands,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -89,6 +89,15 @@ func New() *Metrics {
 	m.mail = newMail()
 	m.reg.MustRegister(m.mail.collectors()...)
 	return m
+}
+
+type backgroundKey struct{}
+
+// Background marks ctx as background work's (the mail sender's, say):
+// MongoDB commands under it count with origin="background", apart from
+// the requests'.
+func Background(ctx context.Context) context.Context {
+	return context.WithValue(ctx, backgroundKey{}, true)
 }
 
 // Handler serves the metrics in the Prometheus text format.
@@ -176,8 +185,12 @@ func (h redisHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 func (m *Metrics) MongoMonitor() *event.CommandMonitor {
 	errs := m.storeErrors.WithLabelValues("mongodb")
 	return &event.CommandMonitor{
-		Started: func(_ context.Context, e *event.CommandStartedEvent) {
-			m.mongoCommands.WithLabelValues(e.CommandName).Inc()
+		Started: func(ctx context.Context, e *event.CommandStartedEvent) {
+			origin := "request"
+			if ctx.Value(backgroundKey{}) != nil {
+				origin = "background"
+			}
+			m.mongoCommands.WithLabelValues(e.CommandName, origin).Inc()
 		},
 		Failed: func(context.Context, *event.CommandFailedEvent) { errs.Inc() },
 	}

@@ -53,11 +53,12 @@ const (
 //
 // Profile value (the email is the email field's value, as it is):
 //
-//	profile version (1) | user id | user created ms (6) | flags (1) | name
+//	profile version and flags (1) | user id | user created ms (6) | name
 //
-// where flags bit 0 is EmailVerified. A profile of an older version is
-// no profile: the next request reads the database, and the next sign-in
-// or profile change writes the current version.
+// where the first byte's high 4 bits are the profile layout's version and
+// its low 4 bits flags: bit 0 EmailVerified. A profile of an older
+// version is no profile: the next request reads the database, and the
+// next sign-in or profile change writes the current version.
 //
 // The created and last-seen times sit at fixed offsets because the Lua
 // scripts read them to drop expired sessions (sessionScripts).
@@ -209,19 +210,19 @@ func decodeSession(v []byte) (*record, error) {
 
 // encodeProfile returns the user's profile and email values.
 func (r *record) encodeProfile() (profile, email []byte) {
-	b := make([]byte, 0, 21+len(r.Name))
-	b = append(b, profileVersion)
-	b = appendUserID(b, r.UserID)
-	b = appendMillis(b, r.UserCreated)
 	var flags byte
 	if r.EmailVerified {
 		flags |= flagEmailVerified
 	}
-	b = append(b, flags)
+	b := make([]byte, 0, 20+len(r.Name))
+	b = append(b, profileVersion<<4|flags)
+	b = appendUserID(b, r.UserID)
+	b = appendMillis(b, r.UserCreated)
 	return append(b, r.Name...), []byte(r.Email)
 }
 
-// profileVersion is the profile layout's; version 1 had no flags.
+// profileVersion is the profile layout's, in the first byte's high bits;
+// version 1 (the byte 1) had no flags.
 const (
 	profileVersion    = 2
 	flagEmailVerified = 1
@@ -231,15 +232,15 @@ const (
 // they are the profile of r's user; otherwise r has none.
 func (r *record) applyProfile(profile, email []byte) {
 	r.HasProfile = false
-	if len(profile) < 1 || profile[0] != profileVersion || len(email) == 0 {
+	if len(profile) < 1 || profile[0]>>4 != profileVersion || len(email) == 0 {
 		return
 	}
 	id, rest, err := readUserID(profile[1:])
-	if err != nil || id != r.UserID || len(rest) < 7 {
+	if err != nil || id != r.UserID || len(rest) < 6 {
 		return
 	}
-	r.HasProfile, r.UserCreated, r.Email, r.Name = true, readMillis(rest[:6]), string(email), string(rest[7:])
-	r.EmailVerified = rest[6]&flagEmailVerified != 0
+	r.HasProfile, r.UserCreated, r.Email, r.Name = true, readMillis(rest[:6]), string(email), string(rest[6:])
+	r.EmailVerified = profile[0]&flagEmailVerified != 0
 }
 
 func (r *record) createdAt() time.Time  { return time.UnixMilli(r.Created) }
