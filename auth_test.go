@@ -205,6 +205,7 @@ func TestTokensAreHashedAtRest(t *testing.T) {
 	ts := startServer(t, nil)
 	c := ts.client(t)
 	u, _ := ts.register(t, c)
+	ts.awaitMailSent(t) // no lease of the verification mail comes and goes meanwhile
 	token := ts.sessionCookie(t, c)
 	rdb := redisClient(t, ts)
 	ctx := context.Background()

@@ -329,7 +329,7 @@ func TestBadLogSettingIsOneLineNamingIt(t *testing.T) {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
 			stderr := &syncBuffer{}
 			err := runUntilItStops(t, map[string]string{
-				"PORT": strconv.Itoa(freePort(t)), "MONGODB_URI": testMongoURI, "REDIS_URL": "redis://127.0.0.1:1", tt.name: tt.value,
+				"PORT": strconv.Itoa(freePort(t)), "MONGODB_URI": testMongoURI, "REDIS_URL": "redis://127.0.0.1:1", "ENCRYPTION_KEY": testEncryptionKey, tt.name: tt.value,
 			}, stderr)
 			want := fmt.Sprintf("%s=%q: ", tt.name, tt.value)
 			if err == nil || !strings.HasPrefix(err.Error(), want) || strings.ContainsAny(err.Error(), "\r\n") {

@@ -29,6 +29,10 @@ import (
 	"github.com/sessiongql/server/internal/redistest"
 )
 
+// testEncryptionKey is ENCRYPTION_KEY for servers with MONGODB_URI set
+// (32 bytes, base64).
+const testEncryptionKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+
 // testMongoURI is the in-process FerretDB that every test in this package
 // shares; each test gets a database of its own (MONGODB_DATABASE).
 var testMongoURI string
@@ -99,6 +103,7 @@ func startServerWith(t testing.TB, env map[string]string, opts ...runOption) *te
 		"STORE_TIMEOUT":    "5s",
 		"CORS_ORIGINS":     "http://app.test:5173",
 		"SHUTDOWN_TIMEOUT": "5s",
+		"ENCRYPTION_KEY":   testEncryptionKey,
 	}}
 	for k, v := range env {
 		ts.Env[k] = v

@@ -34,8 +34,11 @@ import (
 	"github.com/sessiongql/server/internal/metrics"
 	"github.com/sessiongql/server/internal/onetime"
 	"github.com/sessiongql/server/internal/ratelimit"
+	"github.com/sessiongql/server/internal/secretbox"
+	"github.com/sessiongql/server/internal/securitylog"
 	"github.com/sessiongql/server/internal/session"
 	"github.com/sessiongql/server/internal/study"
+	"github.com/sessiongql/server/internal/totp"
 	"github.com/sessiongql/server/internal/tracing"
 )
 
@@ -116,16 +119,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	defer stores.Close()
 
-	accounts, sender, err := newAccounts(cfg, logger, stores)
+	keys, err := encryptionKeys(cfg)
 	if err != nil {
 		return err
 	}
-	// The sender stops after the HTTP server, whose last requests may
-	// queue mail, and before the stores close.
-	senderCtx, stopSender := context.WithCancel(metrics.Background(context.WithoutCancel(ctx)))
-	var senderDone sync.WaitGroup
-	senderDone.Go(func() { sender.Run(senderCtx) })
-	defer func() { stopSender(); senderDone.Wait() }()
+	accounts, sender, err := newAccounts(cfg, logger, stores, keys)
+	if err != nil {
+		return err
+	}
+	// The mail sender and the security log's sweeper stop after the HTTP
+	// server, whose last requests may queue mail, and before the stores
+	// close.
+	bgCtx, stopBackground := context.WithCancel(metrics.Background(context.WithoutCancel(ctx)))
+	var background sync.WaitGroup
+	background.Go(func() { sender.Run(bgCtx) })
+	// The sweeper sweeps only where the database turned the TTL index
+	// down (FerretDB), which it learns once the indexes are created.
+	every := min(securityLogSweepEvery, max(time.Second, cfg.SecurityLogRetention/4))
+	sweeper := securitylog.NewSweeper(stores.security, stores.redis, cfg.SecurityLogRetention, every, logger)
+	background.Go(func() { sweeper.Run(bgCtx) })
+	defer func() { stopBackground(); background.Wait() }()
 	decks := stores.decks
 	ips := clientip.New(cfg.TrustedProxies)
 	sessions := session.NewManager(stores.redis, session.Options{
@@ -142,6 +155,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Accounts:      accounts,
 		Study:         study.NewService(decks),
 		Decks:         decks,
+		SecurityLog:   stores.security,
 		Subscriptions: stores.metrics.Subscriptions(),
 	}, graph.ServerOptions{
 		Introspection:  cfg.Introspection,
@@ -170,7 +184,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 // newAccounts builds the account service and the sender of the mail it
 // queues, which composes each message through the service.
-func newAccounts(cfg config.Config, logger *slog.Logger, stores *stores) (*account.Service, *mail.Sender, error) {
+func newAccounts(cfg config.Config, logger *slog.Logger, stores *stores, keys *secretbox.Keys) (*account.Service, *mail.Sender, error) {
 	templates, err := mail.NewTemplates(cfg.AppName, cfg.AppURL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("mail templates: %w", err)
@@ -199,6 +213,11 @@ func newAccounts(cfg config.Config, logger *slog.Logger, stores *stores) (*accou
 		ResetTTL:         cfg.PasswordResetTTL,
 		VerifyTTL:        cfg.EmailVerificationTTL,
 		Logger:           logger,
+		Keys:             keys,
+		Steps:            totp.NewSteps(stores.redis, cfg.StoreTimeout),
+		Issuer:           cfg.AppName,
+		Events:           securitylog.NewRecorder(stores.security, logger, stores.metrics.SecurityLogFailures()),
+		Client:           requestClient,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -212,6 +231,39 @@ func newAccounts(cfg config.Config, logger *slog.Logger, stores *stores) (*accou
 		Counters:  stores.metrics,
 	})
 	return accounts, sender, nil
+}
+
+// securityLogSweepEvery is how often, where the database has no TTL
+// indexes (FerretDB), one instance removes security log events past
+// SECURITY_LOG_RETENTION (more often for a retention under 40 minutes: a
+// quarter of it).
+const securityLogSweepEvery = 10 * time.Minute
+
+// requestClient is the client address and User-Agent of the request
+// behind ctx, for the security log.
+func requestClient(ctx context.Context) (ip, userAgent string) {
+	if r := session.Request(ctx); r != nil {
+		userAgent = r.UserAgent()
+	}
+	return session.ClientIP(ctx), userAgent
+}
+
+// encryptionKeys are ENCRYPTION_KEY's keys or, unset (only with the
+// in-process MongoDB), a key generated once into DATA_DIR.
+func encryptionKeys(cfg config.Config) (*secretbox.Keys, error) {
+	raw := cfg.EncryptionKeys
+	if raw == "" {
+		path := filepath.Join(cfg.DataDir, "encryption.key")
+		var err error
+		if raw, err = secretbox.LoadOrCreateKeyFile(path); err != nil {
+			return nil, fmt.Errorf("DATA_DIR=%q: the generated ENCRYPTION_KEY cannot be kept there: %w", cfg.DataDir, err)
+		}
+	}
+	keys, err := secretbox.ParseKeys(raw)
+	if err != nil {
+		return nil, fmt.Errorf("ENCRYPTION_KEY: %w", err)
+	}
+	return keys, nil
 }
 
 // mailTransport is SMTP_URL's server, or the log when it is unset.

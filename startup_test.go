@@ -47,6 +47,10 @@ func TestStartupRefusesUnusableSettingNamingIt(t *testing.T) {
 		{"data dir nobody may create", map[string]string{"MONGODB_URI": "", "DATA_DIR": "/proc/nope"}, "DATA_DIR"},
 		{"data dir that is a file", map[string]string{"MONGODB_URI": "", "DATA_DIR": file}, "DATA_DIR"},
 		{"data dir FerretDB cannot name", map[string]string{"MONGODB_URI": "", "DATA_DIR": filepath.Join(t.TempDir(), "a#b")}, "DATA_DIR"},
+		{"mongodb uri without an encryption key", map[string]string{"ENCRYPTION_KEY": ""}, "ENCRYPTION_KEY"},
+		{"encryption key of 16 bytes", map[string]string{"ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZg=="}, "ENCRYPTION_KEY"},
+		{"encryption key that is not base64", map[string]string{"ENCRYPTION_KEY": "not a key!"}, "ENCRYPTION_KEY"},
+		{"data dir where no key can be kept", map[string]string{"MONGODB_URI": "", "ENCRYPTION_KEY": "", "DATA_DIR": file}, "DATA_DIR"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,6 +61,7 @@ func TestStartupRefusesUnusableSettingNamingIt(t *testing.T) {
 				"MONGODB_URI":      testMongoURI,
 				"MONGODB_DATABASE": "t_" + randomHex(6),
 				"BCRYPT_COST":      "4",
+				"ENCRYPTION_KEY":   testEncryptionKey,
 			}
 			for k, v := range tt.env {
 				env[k] = v
@@ -130,7 +135,7 @@ func TestStartupWithoutStoreURLsInANoEmbeddedBuildExitsWithOneLine(t *testing.T)
 	}{
 		{"neither", nil, "server: REDIS_URL and MONGODB_URI unset: "},
 		{"no mongodb", []string{"REDIS_URL=redis://127.0.0.1:1"}, "server: MONGODB_URI unset: "},
-		{"no redis", []string{"MONGODB_URI=" + testMongoURI}, "server: REDIS_URL unset: "},
+		{"no redis", []string{"MONGODB_URI=" + testMongoURI, "ENCRYPTION_KEY=" + testEncryptionKey}, "server: REDIS_URL unset: "},
 		{"bad redis url", []string{"REDIS_URL=ftp://x", "MONGODB_URI=" + testMongoURI}, `server: REDIS_URL="ftp://x": `},
 	}
 	for _, tt := range tests {

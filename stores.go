@@ -25,12 +25,14 @@ import (
 // stores are the server's connections and collections, and the in-process
 // servers behind them when the configuration names none.
 type stores struct {
-	redis   redis.UniversalClient
-	mongo   *mongoDB
-	users   *store.Users
-	decks   *store.Decks
-	outbox  *store.Outbox
-	metrics *metrics.Metrics
+	redis  redis.UniversalClient
+	mongo  *mongoDB
+	users  *store.Users
+	decks  *store.Decks
+	outbox *store.Outbox
+	// security is the security log's collection.
+	security *store.SecurityEvents
+	metrics  *metrics.Metrics
 	// tracer instruments the clients when tracing is on (internal/tracing).
 	tracer trace.TracerProvider
 	closer []func()
@@ -191,6 +193,10 @@ func (st *stores) openMongo(ctx context.Context, cfg config.Config, logger, embe
 		return fmt.Errorf("outbox collection: %w", err)
 	}
 	st.mongo.indexes = append(st.mongo.indexes, st.outbox.Indexes())
+	if st.security, err = store.NewSecurityEvents(bg, db, cfg.StoreTimeout, cfg.SecurityLogRetention); err != nil {
+		return fmt.Errorf("security log collection: %w", err)
+	}
+	st.mongo.indexes = append(st.mongo.indexes, st.security.Indexes())
 	if err := st.mongo.indexesReady(); err != nil && ctx.Err() == nil {
 		logger.Warn("mongodb: not answering; the server starts, /readyz reports it, and the indexes are created when it answers", "err", err)
 	}

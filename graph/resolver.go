@@ -16,6 +16,8 @@ type Resolver struct {
 	Study    *study.Service
 	// Decks backs the per-request batch loaders of deck fields.
 	Decks *store.Decks
+	// SecurityLog is read by securityEvents (written through Accounts).
+	SecurityLog *store.SecurityEvents
 	// Subscriptions counts open subscriptions (a metrics gauge).
 	Subscriptions Gauge
 }
@@ -27,7 +29,7 @@ type Gauge interface {
 }
 
 func userModel(u store.User) *model.User {
-	return &model.User{ID: u.ID, Email: u.Email, Name: u.Name, CreatedAt: u.CreatedAt, EmailVerified: u.EmailVerified}
+	return &model.User{ID: u.ID, Email: u.Email, Name: u.Name, CreatedAt: u.CreatedAt, EmailVerified: u.EmailVerified, TotpEnabled: u.TotpEnabled()}
 }
 
 func sessionModel(in session.Info) model.Session {
@@ -45,5 +47,5 @@ func sessionModel(in session.Info) model.Session {
 }
 
 func profileOf(u store.User) session.Profile {
-	return session.Profile{Email: u.Email, Name: u.Name, CreatedAt: u.CreatedAt, EmailVerified: u.EmailVerified, CredentialVersion: u.CredentialVersion}
+	return session.Profile{Email: u.Email, Name: u.Name, CreatedAt: u.CreatedAt, EmailVerified: u.EmailVerified, TotpEnabled: u.TotpEnabled(), CredentialVersion: u.CredentialVersion}
 }

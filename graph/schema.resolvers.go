@@ -13,6 +13,8 @@ import (
 
 	"github.com/sessiongql/server/graph/model"
 	"github.com/sessiongql/server/internal/account"
+	"github.com/sessiongql/server/internal/apperr"
+	"github.com/sessiongql/server/internal/securitylog"
 	"github.com/sessiongql/server/internal/session"
 	"github.com/sessiongql/server/internal/store"
 	"github.com/sessiongql/server/internal/study"
@@ -88,28 +90,50 @@ func (r *mutationResolver) Login(ctx context.Context, input model.LoginInput) (*
 	if err != nil {
 		return nil, err
 	}
+	if u.TotpEnabled() {
+		if err := session.BeginSecondFactor(ctx, u.ID, u.CredentialVersion); err != nil {
+			return nil, err
+		}
+		return nil, account.SecondFactorRequired()
+	}
 	if err := session.SignIn(ctx, u.ID, profileOf(u)); err != nil {
 		if errors.Is(err, session.ErrStaleSignIn) {
 			return nil, account.ErrInvalidCredentials()
 		}
 		return nil, err
 	}
+	r.Accounts.SignedIn(ctx, u)
 	return userModel(u), nil
 }
 
 // Logout is the resolver for the logout field.
 func (r *mutationResolver) Logout(ctx context.Context) (bool, error) {
-	return session.SignOut(ctx)
+	id, _ := session.UserID(ctx)
+	ended, err := session.SignOut(ctx)
+	if ended {
+		r.Accounts.Record(ctx, id, securitylog.SignedOut)
+	}
+	return ended, err
 }
 
 // RevokeSession is the resolver for the revokeSession field.
 func (r *mutationResolver) RevokeSession(ctx context.Context, id string) (bool, error) {
-	return session.Revoke(ctx, id)
+	ended, err := session.Revoke(ctx, id)
+	if ended {
+		user, _ := session.UserID(ctx)
+		r.Accounts.Record(ctx, user, securitylog.SessionRevoked)
+	}
+	return ended, err
 }
 
 // LogoutOtherSessions is the resolver for the logoutOtherSessions field.
 func (r *mutationResolver) LogoutOtherSessions(ctx context.Context) (int, error) {
-	return session.RevokeOthers(ctx)
+	n, err := session.RevokeOthers(ctx)
+	if err == nil {
+		user, _ := session.UserID(ctx)
+		r.Accounts.Record(ctx, user, securitylog.OtherSessionsEnded)
+	}
+	return n, err
 }
 
 // ChangePassword is the resolver for the changePassword field.
@@ -258,12 +282,24 @@ func (r *mutationResolver) ResetPassword(ctx context.Context, input model.ResetP
 	if err != nil {
 		return nil, err
 	}
+	if u.TotpEnabled() {
+		// Every session ends, this browser's too, and the sign-in waits
+		// for the second factor.
+		if _, err := session.CredentialsChangedEverywhere(ctx, u.ID, u.CredentialVersion); err != nil {
+			return nil, err
+		}
+		if err := session.BeginSecondFactor(ctx, u.ID, u.CredentialVersion); err != nil {
+			return nil, err
+		}
+		return nil, account.SecondFactorRequired()
+	}
 	if _, err := session.CredentialsChanged(ctx, u.ID, u.CredentialVersion); err != nil {
 		return nil, err
 	}
 	if err := session.SignIn(ctx, u.ID, profileOf(u)); err != nil {
 		return nil, err
 	}
+	r.Accounts.SignedIn(ctx, u)
 	return userModel(u), nil
 }
 
@@ -288,6 +324,93 @@ func (r *mutationResolver) ResendVerificationEmail(ctx context.Context) (bool, e
 	return r.Accounts.ResendVerification(ctx, id)
 }
 
+// BeginTotpSetup is the resolver for the beginTotpSetup field.
+func (r *mutationResolver) BeginTotpSetup(ctx context.Context, currentPassword string) (*model.TotpSetup, error) {
+	id, err := signedInUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	setup, err := r.Accounts.BeginTotpSetup(ctx, id, currentPassword, session.ClientIP(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return &model.TotpSetup{Secret: setup.Secret, URI: setup.URI, QRCode: setup.QRCode}, nil
+}
+
+// ConfirmTotpSetup is the resolver for the confirmTotpSetup field.
+func (r *mutationResolver) ConfirmTotpSetup(ctx context.Context, code string) ([]string, error) {
+	id, err := signedInUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	codes, err := r.Accounts.ConfirmTotpSetup(ctx, id, code, session.ClientIP(ctx))
+	if err != nil {
+		return nil, err
+	}
+	if err := r.refreshProfile(ctx, id); err != nil {
+		return nil, err
+	}
+	return codes, nil
+}
+
+// DisableTotp is the resolver for the disableTotp field.
+func (r *mutationResolver) DisableTotp(ctx context.Context, currentPassword string, code string) (bool, error) {
+	id, err := signedInUser(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := r.Accounts.DisableTotp(ctx, id, currentPassword, code, session.ClientIP(ctx)); err != nil {
+		return false, err
+	}
+	if err := r.refreshProfile(ctx, id); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// RegenerateRecoveryCodes is the resolver for the regenerateRecoveryCodes field.
+func (r *mutationResolver) RegenerateRecoveryCodes(ctx context.Context, currentPassword string) ([]string, error) {
+	id, err := signedInUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Accounts.RegenerateRecoveryCodes(ctx, id, currentPassword, session.ClientIP(ctx))
+}
+
+// VerifySecondFactor is the resolver for the verifySecondFactor field.
+func (r *mutationResolver) VerifySecondFactor(ctx context.Context, code string) (*model.User, error) {
+	if err := session.CheckCanSignIn(ctx); err != nil {
+		return nil, err
+	}
+	pending, ok, err := session.PendingSecondFactor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errNoPendingSignIn()
+	}
+	u, err := r.Accounts.VerifySecondFactor(ctx, pending.UserID, code, session.ClientIP(ctx))
+	if err != nil {
+		return nil, err
+	}
+	if spent, err := pending.Spend(ctx); err != nil || !spent {
+		if err == nil {
+			err = errNoPendingSignIn() // a concurrent request completed it
+		}
+		return nil, err
+	}
+	p := profileOf(u)
+	p.CredentialVersion = pending.CredentialVersion // what the password check read
+	if err := session.SignIn(ctx, u.ID, p); err != nil {
+		if errors.Is(err, session.ErrStaleSignIn) {
+			return nil, account.ErrInvalidCredentials()
+		}
+		return nil, err
+	}
+	r.Accounts.SignedIn(ctx, u)
+	return userModel(u), nil
+}
+
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
 	id, p, ok, err := session.User(ctx)
@@ -295,7 +418,7 @@ func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
 		return nil, err
 	}
 	if ok { // the session carries the profile: no database round trip
-		return &model.User{ID: id, Email: p.Email, Name: p.Name, CreatedAt: p.CreatedAt, EmailVerified: p.EmailVerified}, nil
+		return &model.User{ID: id, Email: p.Email, Name: p.Name, CreatedAt: p.CreatedAt, EmailVerified: p.EmailVerified, TotpEnabled: p.TotpEnabled}, nil
 	}
 	u, err := r.Accounts.User(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
@@ -370,6 +493,33 @@ func (r *queryResolver) DueCards(ctx context.Context, deckID *string, limit *int
 		out[i] = *cardModel(c)
 	}
 	return out, nil
+}
+
+// SecurityEvents is the resolver for the securityEvents field.
+func (r *queryResolver) SecurityEvents(ctx context.Context, first *int, after *string) (*model.SecurityEventConnection, error) {
+	id, err := signedInUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n := 20
+	if first != nil {
+		n = *first
+	}
+	if err := study.CheckFirst(n); err != nil {
+		return nil, err
+	}
+	cursor := ""
+	if after != nil {
+		cursor = *after
+	}
+	events, more, err := r.SecurityLog.Page(ctx, id, n, cursor)
+	if errors.Is(err, store.ErrBadCursor) {
+		return nil, apperr.Input("after", "This cursor is not one of this list's.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return securityConnection(events, more), nil
 }
 
 // SessionEnded is the resolver for the sessionEnded field.

@@ -106,7 +106,7 @@ start_server() {
   local port
   pick_port port 20000 29999
   env -i PATH="$PATH" HOME="$HOME" \
-    REDIS_URL="$2" MONGODB_URI="mongodb://127.0.0.1:$MONGO_PORT/" MONGODB_DATABASE="$3" \
+    REDIS_URL="$2" MONGODB_URI="mongodb://127.0.0.1:$MONGO_PORT/" MONGODB_DATABASE="$3" ENCRYPTION_KEY="$ENCRYPTION_KEY" \
     PORT="$port" REGISTER_LIMIT_PER_IP=100000 DATA_DIR="$TMP/unused-data" \
     "$TMP/sgql" >"$OUT/$1.server.log" 2>&1 &
   SERVER_PID=$!

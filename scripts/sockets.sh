@@ -84,7 +84,7 @@ if [ -z "${EMBEDDED_MONGO:-}" ]; then
   "$TMP/devstores" -redis '' -mongo "127.0.0.1:$MONGO_PORT" -data "$TMP/ferretdb-data" >"$TMP/devstores.log" 2>&1 &
   PIDS+=($!)
   wait_until 30 "FerretDB on $MONGO_PORT" port_in_use "$MONGO_PORT"
-  MONGO_ENV=(MONGODB_URI="mongodb://127.0.0.1:$MONGO_PORT/" MONGODB_DATABASE=sockets)
+  MONGO_ENV=(MONGODB_URI="mongodb://127.0.0.1:$MONGO_PORT/" MONGODB_DATABASE=sockets ENCRYPTION_KEY="$ENCRYPTION_KEY")
   echo "sockets: MongoDB is cmd/devstores' FerretDB on 127.0.0.1:$MONGO_PORT"
 else
   (cd "$SRC" && timeout 300 go build -o "$TMP/sgql" .)

@@ -69,7 +69,7 @@ echo "three-instances: Redis Cluster of 3 masters at $REDIS_URL"
 URLS=()
 for i in 1 2 3; do
   pick_port p
-  env -i PATH="$PATH" HOME="$HOME" REDIS_URL="$REDIS_URL" MONGODB_URI="mongodb://127.0.0.1:$MONGO_PORT/" \
+  env -i PATH="$PATH" HOME="$HOME" REDIS_URL="$REDIS_URL" MONGODB_URI="mongodb://127.0.0.1:$MONGO_PORT/" ENCRYPTION_KEY="$ENCRYPTION_KEY" \
     MONGODB_DATABASE=three PORT="$p" REGISTER_LIMIT_PER_IP=100000 LOGIN_LIMIT_PER_EMAIL=$LOGIN_LIMIT \
     LOGIN_LIMIT_PER_IP=1000 BCRYPT_COST=10 "$TMP/sgql" >"$TMP/server-$i.log" 2>&1 &
   PIDS+=($!)

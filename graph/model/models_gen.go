@@ -53,6 +53,27 @@ type ResetPasswordInput struct {
 	NewPassword string `json:"newPassword"`
 }
 
+// One entry of the signed-in user's security log.
+type SecurityEvent struct {
+	ID   string            `json:"id"`
+	Kind SecurityEventKind `json:"kind"`
+	At   time.Time         `json:"at"`
+	// The client address of the request that caused it.
+	IP *string `json:"ip,omitempty"`
+	// The User-Agent of the request that caused it (cut at 256 bytes).
+	UserAgent *string `json:"userAgent,omitempty"`
+}
+
+type SecurityEventConnection struct {
+	Edges    []SecurityEventEdge `json:"edges"`
+	PageInfo *PageInfo           `json:"pageInfo"`
+}
+
+type SecurityEventEdge struct {
+	Cursor string         `json:"cursor"`
+	Node   *SecurityEvent `json:"node"`
+}
+
 // One signed-in browser or device.
 type Session struct {
 	// A public handle, never the cookie token.
@@ -76,6 +97,16 @@ type SessionEndedEvent struct {
 type Subscription struct {
 }
 
+// An authenticator app's setup: scan qrCode or type secret, then confirmTotpSetup with a code.
+type TotpSetup struct {
+	// The secret in base32 (RFC 4648, no padding), for typing in.
+	Secret string `json:"secret"`
+	// The otpauth:// URI the QR code holds.
+	URI string `json:"uri"`
+	// The QR code as a PNG data: URL.
+	QRCode string `json:"qrCode"`
+}
+
 type UpdateMeInput struct {
 	// Same rules as at registration; unique. Changing it needs currentPassword.
 	Email *string `json:"email,omitempty"`
@@ -91,6 +122,92 @@ type User struct {
 	CreatedAt time.Time `json:"createdAt"`
 	// False until a link from a verification email is used; false again after the email changes.
 	EmailVerified bool `json:"emailVerified"`
+	// Whether sign-in asks for a code from an authenticator app (TOTP).
+	TotpEnabled bool `json:"totpEnabled"`
+}
+
+// What happened to an account.
+type SecurityEventKind string
+
+const (
+	SecurityEventKindSignedIn                 SecurityEventKind = "SIGNED_IN"
+	SecurityEventKindSignInFailed             SecurityEventKind = "SIGN_IN_FAILED"
+	SecurityEventKindSignedOut                SecurityEventKind = "SIGNED_OUT"
+	SecurityEventKindSessionRevoked           SecurityEventKind = "SESSION_REVOKED"
+	SecurityEventKindOtherSessionsEnded       SecurityEventKind = "OTHER_SESSIONS_ENDED"
+	SecurityEventKindPasswordChanged          SecurityEventKind = "PASSWORD_CHANGED"
+	SecurityEventKindPasswordResetRequested   SecurityEventKind = "PASSWORD_RESET_REQUESTED"
+	SecurityEventKindPasswordReset            SecurityEventKind = "PASSWORD_RESET"
+	SecurityEventKindEmailChanged             SecurityEventKind = "EMAIL_CHANGED"
+	SecurityEventKindEmailVerified            SecurityEventKind = "EMAIL_VERIFIED"
+	SecurityEventKindTotpEnabled              SecurityEventKind = "TOTP_ENABLED"
+	SecurityEventKindTotpDisabled             SecurityEventKind = "TOTP_DISABLED"
+	SecurityEventKindRecoveryCodeUsed         SecurityEventKind = "RECOVERY_CODE_USED"
+	SecurityEventKindRecoveryCodesRegenerated SecurityEventKind = "RECOVERY_CODES_REGENERATED"
+	SecurityEventKindPasskeyAdded             SecurityEventKind = "PASSKEY_ADDED"
+	SecurityEventKindPasskeyRemoved           SecurityEventKind = "PASSKEY_REMOVED"
+)
+
+var AllSecurityEventKind = []SecurityEventKind{
+	SecurityEventKindSignedIn,
+	SecurityEventKindSignInFailed,
+	SecurityEventKindSignedOut,
+	SecurityEventKindSessionRevoked,
+	SecurityEventKindOtherSessionsEnded,
+	SecurityEventKindPasswordChanged,
+	SecurityEventKindPasswordResetRequested,
+	SecurityEventKindPasswordReset,
+	SecurityEventKindEmailChanged,
+	SecurityEventKindEmailVerified,
+	SecurityEventKindTotpEnabled,
+	SecurityEventKindTotpDisabled,
+	SecurityEventKindRecoveryCodeUsed,
+	SecurityEventKindRecoveryCodesRegenerated,
+	SecurityEventKindPasskeyAdded,
+	SecurityEventKindPasskeyRemoved,
+}
+
+func (e SecurityEventKind) IsValid() bool {
+	switch e {
+	case SecurityEventKindSignedIn, SecurityEventKindSignInFailed, SecurityEventKindSignedOut, SecurityEventKindSessionRevoked, SecurityEventKindOtherSessionsEnded, SecurityEventKindPasswordChanged, SecurityEventKindPasswordResetRequested, SecurityEventKindPasswordReset, SecurityEventKindEmailChanged, SecurityEventKindEmailVerified, SecurityEventKindTotpEnabled, SecurityEventKindTotpDisabled, SecurityEventKindRecoveryCodeUsed, SecurityEventKindRecoveryCodesRegenerated, SecurityEventKindPasskeyAdded, SecurityEventKindPasskeyRemoved:
+		return true
+	}
+	return false
+}
+
+func (e SecurityEventKind) String() string {
+	return string(e)
+}
+
+func (e *SecurityEventKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SecurityEventKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SecurityEventKind", str)
+	}
+	return nil
+}
+
+func (e SecurityEventKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SecurityEventKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SecurityEventKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // Why a session ended.

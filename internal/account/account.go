@@ -19,8 +19,16 @@ import (
 	"github.com/sessiongql/server/internal/mail"
 	"github.com/sessiongql/server/internal/onetime"
 	"github.com/sessiongql/server/internal/ratelimit"
+	"github.com/sessiongql/server/internal/secretbox"
+	"github.com/sessiongql/server/internal/securitylog"
 	"github.com/sessiongql/server/internal/store"
+	"github.com/sessiongql/server/internal/totp"
 )
+
+// noEvents records nothing, for a Service built without a security log.
+type noEvents struct{}
+
+func (noEvents) Record(context.Context, store.SecurityEvent) {}
 
 // Users is what the service needs of the users collection.
 type Users interface {
@@ -32,6 +40,13 @@ type Users interface {
 	Rehash(ctx context.Context, id string, old, hash []byte) error
 	MarkVerified(ctx context.Context, id, email string) (store.User, error)
 	UpdateProfile(ctx context.Context, id, email, name string) (store.User, error)
+
+	SetTotpPending(ctx context.Context, id string, secret store.Sealed, until time.Time) error
+	EnableTotp(ctx context.Context, id string, secret store.Sealed, recoveryHashes []string) error
+	DisableTotp(ctx context.Context, id string) error
+	SetRecoveryCodes(ctx context.Context, id string, hashes []string) error
+	UseRecoveryCode(ctx context.Context, id, hash string) (remaining int, ok bool, err error)
+	SeeDevice(ctx context.Context, id, device string) (bool, error)
 }
 
 // Limiter counts password attempts and registrations (internal/ratelimit).
@@ -75,6 +90,19 @@ type Options struct {
 	// Logger receives what a request cannot report: mail that could not
 	// be queued after the change it tells of was made.
 	Logger *slog.Logger
+
+	// Keys encrypt TOTP secrets at rest; Steps remembers each user's last
+	// accepted TOTP step (and spent recovery codes) across instances.
+	Keys  *secretbox.Keys
+	Steps *totp.Steps
+	// Issuer names the account in authenticator apps (APP_NAME).
+	Issuer string
+	// Events is the security log; Client returns the client address and
+	// User-Agent of the request behind a context.
+	Events Recorder
+	Client func(context.Context) (ip, userAgent string)
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
 }
 
 // Outbox is the durable mail queue (store.Outbox).
@@ -105,6 +133,13 @@ type Service struct {
 	mail                *mail.Templates
 	resetTTL, verifyTTL time.Duration
 	logger              *slog.Logger
+
+	keys   *secretbox.Keys
+	steps  *totp.Steps
+	issuer string
+	events Recorder
+	client func(context.Context) (ip, userAgent string)
+	now    func() time.Time
 }
 
 // Recovery limits (docs/API.md, "Account recovery and email
@@ -135,6 +170,16 @@ func NewService(o Options) (*Service, error) {
 		resendUser: ratelimit.Rule{Name: "resend-user", Limit: resendsPerUser, Window: recoveryWindow},
 		tokens:     o.Tokens, outbox: o.Outbox, wake: o.Wake, mail: o.Mail,
 		resetTTL: o.ResetTTL, verifyTTL: o.VerifyTTL, logger: o.Logger,
+		keys: o.Keys, steps: o.Steps, issuer: o.Issuer, events: o.Events, client: o.Client, now: o.Now,
+	}
+	if s.events == nil {
+		s.events = noEvents{}
+	}
+	if s.client == nil {
+		s.client = func(context.Context) (string, string) { return "", "" }
+	}
+	if s.now == nil {
+		s.now = time.Now
 	}
 	if s.wake == nil {
 		s.wake = func() {}
@@ -244,6 +289,8 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, clientIP strin
 		return store.User{}, fmt.Errorf("register: %w", err)
 	}
 	s.queueAfter(ctx, "register", verifyMail(u))
+	s.Record(ctx, u.ID, securitylog.SignedIn)
+	s.seeFirstDevice(ctx, u)
 	return u, nil
 }
 
@@ -278,7 +325,9 @@ func (s *Service) Authenticate(ctx context.Context, email, password, clientIP st
 // them it answers RATE_LIMITED without checking. A wrong password (or an
 // unknown email, compared against a dummy hash for the same time) stays
 // counted and answers INVALID_CREDENTIALS; a right one clears the email's
-// count and gives the address its attempt back. lookup reads the user.
+// count and gives the address its attempt back, unless the user has a
+// second factor, whose right code does that instead. lookup reads the
+// user.
 func (s *Service) checkPassword(ctx context.Context, email, password, clientIP string, lookup func(context.Context) (store.User, error)) (store.User, error) {
 	hits := []ratelimit.Hit{{Rule: s.loginEmail, Key: email}, {Rule: s.loginIP, Key: clientIP}}
 	retry, limited, err := s.limiter.Attempt(ctx, hits...)
@@ -310,8 +359,16 @@ func (s *Service) checkPassword(ctx context.Context, email, password, clientIP s
 			s.rehash(ctx, u, password)
 		}
 	}
+	if !ok {
+		s.recordAnyone(ctx, u.ID, securitylog.SignInFailed) // an unknown email too: the same time
+	}
 	if !ok || u.ID == "" {
 		return store.User{}, ErrInvalidCredentials()
+	}
+	if u.TotpEnabled() {
+		// Half a sign-in clears nothing: else the password would buy a
+		// fresh allowance of code guesses every time.
+		return u, nil
 	}
 	if err := s.limiter.Reset(ctx, s.loginEmail, email); err != nil {
 		return store.User{}, fmt.Errorf("check password: %w", err)
@@ -367,6 +424,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next, cli
 	if err != nil {
 		return store.User{}, fmt.Errorf("change password: %w", err)
 	}
+	s.Record(ctx, u.ID, securitylog.PasswordChanged)
 	s.queueAfter(ctx, "change password", passwordChangedMail(u))
 	return u, nil
 }
@@ -417,6 +475,7 @@ func (s *Service) UpdateProfile(ctx context.Context, userID string, c ProfileCha
 		return store.User{}, fmt.Errorf("update profile: %w", err)
 	}
 	if u.Email != old.Email {
+		s.Record(ctx, u.ID, securitylog.EmailChanged)
 		s.queueAfter(ctx, "update profile", verifyMail(u), emailChangedMail(old, u.Email))
 	}
 	return u, nil

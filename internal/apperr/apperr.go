@@ -17,9 +17,12 @@ const (
 	BadUserInput       = "BAD_USER_INPUT"
 	EmailTaken         = "EMAIL_TAKEN"
 	InvalidCredentials = "INVALID_CREDENTIALS"
-	RateLimited        = "RATE_LIMITED"
-	ServiceUnavailable = "SERVICE_UNAVAILABLE"
-	Internal           = "INTERNAL_SERVER_ERROR"
+	// SecondFactorRequired: the password was right; the session cookie
+	// now holds a pending sign-in that verifySecondFactor completes.
+	SecondFactorRequired = "SECOND_FACTOR_REQUIRED"
+	RateLimited          = "RATE_LIMITED"
+	ServiceUnavailable   = "SERVICE_UNAVAILABLE"
+	Internal             = "INTERNAL_SERVER_ERROR"
 )
 
 // ErrUnavailable wraps every failure to reach Redis or MongoDB in time,

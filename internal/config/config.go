@@ -63,6 +63,12 @@ type Config struct {
 	PasswordResetTTL     time.Duration // PASSWORD_RESET_TTL
 	EmailVerificationTTL time.Duration // EMAIL_VERIFICATION_TTL
 
+	// EncryptionKeys is ENCRYPTION_KEY as secretbox.ParseKeys reads it;
+	// empty (only with the in-process MongoDB) means a key generated into
+	// DATA_DIR.
+	EncryptionKeys       string
+	SecurityLogRetention time.Duration // SECURITY_LOG_RETENTION
+
 	LogJSON  bool       // LOG_FORMAT=json; text otherwise
 	LogLevel slog.Level // LOG_LEVEL
 }
@@ -148,6 +154,10 @@ var settings = []Setting{
 	{"PASSWORD_RESET_TTL", "30m", "", "how long a password reset link works (Go duration, at least 1s)", atLeastSecond(func(c *Config) *time.Duration { return &c.PasswordResetTTL })},
 	{"EMAIL_VERIFICATION_TTL", "24h", "", "how long an email verification link works (Go duration, at least 1s)", atLeastSecond(func(c *Config) *time.Duration { return &c.EmailVerificationTTL })},
 
+	{"ENCRYPTION_KEY", "", "generated into DATA_DIR with the in-process MongoDB; required with MONGODB_URI",
+		"32 random bytes in base64 (head -c32 /dev/urandom | base64) that encrypt TOTP secrets at rest; to rotate, list the new key first and the old after it, comma-separated", parseEncryptionKey},
+	{"SECURITY_LOG_RETENTION", "2160h", "", "how long security log events are kept (Go duration)", duration(func(c *Config) *time.Duration { return &c.SecurityLogRetention })},
+
 	{"LOG_FORMAT", "text", "", "text or json: every line on stderr in that format", parseLogFormat},
 	{"LOG_LEVEL", "info", "", "debug, info, warn or error: the least level logged", parseLogLevel},
 	// Read by internal/tracing with the other standard OTEL_* variables;
@@ -177,8 +187,11 @@ func (s Setting) read(c *Config, getenv func(string) string) error {
 		v = s.Default
 	}
 	if err := s.parse(c, v); err != nil {
-		if s.Name == "REDIS_URL" || s.Name == "MONGODB_URI" || s.Name == "SMTP_URL" {
+		switch s.Name {
+		case "REDIS_URL", "MONGODB_URI", "SMTP_URL":
 			shown = redact(shown)
+		case "ENCRYPTION_KEY":
+			shown = "(not shown)"
 		}
 		return fmt.Errorf("%s=%q: %w", s.Name, shown, err)
 	}

@@ -105,7 +105,7 @@ func FuzzStoreURLs(f *testing.F) {
 		f.Add(s[0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, redisURL, mongoURI string) {
-		c, err := Load(env(map[string]string{"REDIS_URL": redisURL, "MONGODB_URI": mongoURI}))
+		c, err := Load(env(map[string]string{"REDIS_URL": redisURL, "MONGODB_URI": mongoURI, "ENCRYPTION_KEY": testKey}))
 		if err != nil {
 			msg := err.Error()
 			if strings.ContainsAny(msg, "\r\n") {

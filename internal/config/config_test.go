@@ -10,6 +10,9 @@ import (
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
+// testKey is an ENCRYPTION_KEY: 32 bytes, base64.
+const testKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+
 func TestLoadDefaults(t *testing.T) {
 	c, err := Load(env(nil))
 	if err != nil {
@@ -58,6 +61,23 @@ func TestLoadRefusesBadValuesNamingTheVariable(t *testing.T) {
 		{map[string]string{"REDIS_URL": "ftp://x"}, "REDIS_URL"},
 		{map[string]string{"REDIS_URL": "localhost:6379"}, "REDIS_URL"},
 		{map[string]string{"REDIS_URL": "redis://x:notaport"}, "REDIS_URL"},
+		{map[string]string{"SMTP_URL": "http://mail.example"}, "SMTP_URL"},
+		{map[string]string{"SMTP_URL": "smtp://"}, "SMTP_URL"},
+		{map[string]string{"SMTP_URL": "smtp://mail.example:0"}, "SMTP_URL"},
+		{map[string]string{"SMTP_URL": "smtp://mail.example/path"}, "SMTP_URL"},
+		{map[string]string{"MAIL_FROM": "App <no-reply@example.com>"}, "MAIL_FROM"},
+		{map[string]string{"MAIL_FROM": "not an address"}, "MAIL_FROM"},
+		{map[string]string{"APP_URL": "app.example.com"}, "APP_URL"},
+		{map[string]string{"APP_URL": "https://app.example.com/?x=1"}, "APP_URL"},
+		{map[string]string{"APP_URL": "javascript:alert(1)"}, "APP_URL"},
+		{map[string]string{"APP_NAME": "two\nlines"}, "APP_NAME"},
+		{map[string]string{"PASSWORD_RESET_TTL": "500ms"}, "PASSWORD_RESET_TTL"},
+		{map[string]string{"EMAIL_VERIFICATION_TTL": "soon"}, "EMAIL_VERIFICATION_TTL"},
+		{map[string]string{"PASSWORD_MIN_SCORE": "5"}, "PASSWORD_MIN_SCORE"},
+		{map[string]string{"MONGODB_URI": "mongodb://h/"}, "ENCRYPTION_KEY"},
+		{map[string]string{"ENCRYPTION_KEY": "c2hvcnQ="}, "ENCRYPTION_KEY"},
+		{map[string]string{"ENCRYPTION_KEY": testKey + "," + testKey}, "ENCRYPTION_KEY"},
+		{map[string]string{"SECURITY_LOG_RETENTION": "forever"}, "SECURITY_LOG_RETENTION"},
 		{map[string]string{"REDIS_URL": "redis://x/notadb"}, "REDIS_URL"},
 		{map[string]string{"REDIS_URL": "a:7000,,b:7001"}, "REDIS_URL"},
 		{map[string]string{"REDIS_URL": "a:7000,ftp://b:7001"}, "REDIS_URL"},
@@ -112,7 +132,7 @@ func TestLoadAcceptsStoreAddresses(t *testing.T) {
 		// Checked for its scheme only: parsing it looks up DNS records.
 		{"MONGODB_URI", "mongodb+srv://cluster0.example.net/app"},
 	} {
-		c, err := Load(env(map[string]string{tt.name: tt.value}))
+		c, err := Load(env(map[string]string{tt.name: tt.value, "ENCRYPTION_KEY": testKey}))
 		if err != nil {
 			t.Errorf("%s=%s: %v", tt.name, tt.value, err)
 			continue
@@ -191,7 +211,11 @@ func TestHostDefaultsToLoopbackOnlyWithBothStoresInProcess(t *testing.T) {
 		{"host name", map[string]string{"HOST": "localhost"}, "localhost"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := Load(env(tt.env))
+			e := map[string]string{"ENCRYPTION_KEY": testKey}
+			for k, v := range tt.env {
+				e[k] = v
+			}
+			c, err := Load(env(e))
 			if err != nil || c.Host != tt.want {
 				t.Fatalf("HOST read as %q (%v), want %q", c.Host, err, tt.want)
 			}
@@ -218,6 +242,54 @@ func TestLogSettings(t *testing.T) {
 		}
 		if c, err := Load(env(vars)); err == nil && (c.LogJSON != tt.json || c.LogLevel != tt.want) {
 			t.Errorf("%v: Load read json %v level %v", vars, c.LogJSON, c.LogLevel)
+		}
+	}
+}
+
+func TestLoadReadsMailAndSecuritySettings(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTP != nil || c.MailFrom != "no-reply@localhost" || c.AppURL != "http://localhost:5173" || c.AppName != "sessiongql" ||
+		c.PasswordResetTTL != 30*time.Minute || c.EmailVerificationTTL != 24*time.Hour || c.PasswordMinScore != 1 ||
+		c.EncryptionKeys != "" || c.SecurityLogRetention != 2160*time.Hour {
+		t.Fatalf("defaults: %+v", c)
+	}
+	for _, tt := range []struct {
+		url  string
+		want SMTPServer
+	}{
+		{"smtp://mail.example", SMTPServer{Host: "mail.example", Port: 587}},
+		{"smtp://mail.example:1025", SMTPServer{Host: "mail.example", Port: 1025}},
+		{"smtps://u%40x:p%3Ass@mail.example", SMTPServer{Host: "mail.example", Port: 465, Username: "u@x", Password: "p:ss", ImplicitTLS: true}},
+	} {
+		c, err := Load(env(map[string]string{"SMTP_URL": tt.url}))
+		if err != nil || c.SMTP == nil || *c.SMTP != tt.want {
+			t.Errorf("SMTP_URL=%s: %+v, %v; want %+v", tt.url, c.SMTP, err, tt.want)
+		}
+	}
+	c, err = Load(env(map[string]string{"APP_URL": "https://app.example.com/base/", "MONGODB_URI": "mongodb://h/", "ENCRYPTION_KEY": " " + testKey + " "}))
+	if err != nil || c.AppURL != "https://app.example.com/base" || c.EncryptionKeys != testKey {
+		t.Fatalf("APP_URL %q, ENCRYPTION_KEY %q, %v", c.AppURL, c.EncryptionKeys, err)
+	}
+}
+
+// Neither the SMTP password nor any part of an encryption key reaches
+// the one-line error an operator reads.
+func TestLoadErrorHidesMailPasswordAndKeys(t *testing.T) {
+	for _, tt := range []struct{ name, value, secret string }{
+		{"SMTP_URL", "smtp://u:s3cret@h:notaport", "s3cret"},
+		{"ENCRYPTION_KEY", "s3cretAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "s3cret"},
+		{"ENCRYPTION_KEY", testKey + ",s3cret", "s3cret"},
+	} {
+		_, err := Load(env(map[string]string{tt.name: tt.value}))
+		if err == nil {
+			t.Errorf("%s=%s accepted", tt.name, tt.value)
+			continue
+		}
+		if msg := err.Error(); !strings.HasPrefix(msg, tt.name+"=") || strings.Contains(msg, tt.secret) || strings.Contains(msg, "MDEy") {
+			t.Errorf("%s: error %q names a secret", tt.name, msg)
 		}
 	}
 }

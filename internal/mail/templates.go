@@ -21,7 +21,19 @@ const (
 	kindVerifyEmail     = "verify_email"
 	kindPasswordChanged = "password_changed"
 	kindEmailChanged    = "email_changed"
+
+	kindTotpEnabled              = "totp_enabled"
+	kindTotpDisabled             = "totp_disabled"
+	kindRecoveryCodeUsed         = "recovery_code_used"
+	kindRecoveryCodesRegenerated = "recovery_codes_regenerated"
+	kindNewSignIn                = "new_sign_in"
 )
+
+// kinds lists every kind, for NewTemplates to parse.
+var kinds = []string{
+	kindPasswordReset, kindVerifyEmail, kindPasswordChanged, kindEmailChanged,
+	kindTotpEnabled, kindTotpDisabled, kindRecoveryCodeUsed, kindRecoveryCodesRegenerated, kindNewSignIn,
+}
 
 // Templates renders the application's messages. Every message has a text
 // and an HTML body; links point into the web app at appURL. It is safe for
@@ -54,7 +66,7 @@ func NewTemplates(appName, appURL string) (*Templates, error) {
 		text:    map[string]*texttemplate.Template{},
 		html:    map[string]*htmltemplate.Template{},
 	}
-	for _, kind := range []string{kindPasswordReset, kindVerifyEmail, kindPasswordChanged, kindEmailChanged} {
+	for _, kind := range kinds {
 		text, err := texttemplate.New(kind+".txt").Option("missingkey=error").
 			ParseFS(templateFiles, "templates/footer.txt", "templates/"+kind+".txt")
 		if err != nil {
@@ -81,6 +93,9 @@ type templateData struct {
 	At        string // when a change happened, in UTC
 	NewEmail  string
 	ForgotURL string
+	Device    string // the browser of a sign-in: "Firefox on Linux"
+	IP        string // the client address of a sign-in, may be empty
+	Remaining int    // recovery codes left
 }
 
 // PasswordReset is the message with a link to choose a new password,
@@ -128,6 +143,71 @@ func (t *Templates) EmailChanged(to, name, newEmail string, at time.Time) (Messa
 		Name:     name,
 		At:       humanTime(at),
 		NewEmail: newEmail,
+	})
+}
+
+// TotpEnabled is the notice that two-step sign-in (TOTP) was turned on at
+// at. Someone who did that can lock the user out, so it tells a user who
+// did not do it to contact the team.
+func (t *Templates) TotpEnabled(to, name string, at time.Time) (Message, error) {
+	return t.render(kindTotpEnabled, to, "Two-step sign-in was turned on for your "+t.appName+" account", templateData{
+		Name:      name,
+		At:        humanTime(at),
+		ForgotURL: t.appURL + "/forgot-password",
+	})
+}
+
+// TotpDisabled is the notice that two-step sign-in was turned off at at,
+// telling a user who did not do it to reset the password.
+func (t *Templates) TotpDisabled(to, name string, at time.Time) (Message, error) {
+	return t.render(kindTotpDisabled, to, "Two-step sign-in was turned off for your "+t.appName+" account", templateData{
+		Name:      name,
+		At:        humanTime(at),
+		ForgotURL: t.appURL + "/forgot-password",
+	})
+}
+
+// RecoveryCodeUsed is the notice that a recovery code stood in for a TOTP
+// code in a sign-in at at, saying how many codes are left (remaining, at
+// least 0) and, when none are, to make new ones.
+func (t *Templates) RecoveryCodeUsed(to, name string, at time.Time, remaining int) (Message, error) {
+	if remaining < 0 {
+		return Message{}, fmt.Errorf("render recovery code used: %d codes left", remaining)
+	}
+	return t.render(kindRecoveryCodeUsed, to, "A recovery code was used to sign in to your "+t.appName+" account", templateData{
+		Name:      name,
+		At:        humanTime(at),
+		ForgotURL: t.appURL + "/forgot-password",
+		Remaining: remaining,
+	})
+}
+
+// RecoveryCodesRegenerated is the notice that new recovery codes replaced
+// the old ones at at, telling a user who did not do it to reset the
+// password.
+func (t *Templates) RecoveryCodesRegenerated(to, name string, at time.Time) (Message, error) {
+	return t.render(kindRecoveryCodesRegenerated, to, "New recovery codes were made for your "+t.appName+" account", templateData{
+		Name:      name,
+		At:        humanTime(at),
+		ForgotURL: t.appURL + "/forgot-password",
+	})
+}
+
+// NewSignIn is the notice of a sign-in at at from device (as
+// DescribeBrowser says it: "Firefox on Linux"; "" is an unknown browser)
+// at the client address ip (may be empty). It tells a user who did not
+// sign in to reset the password, which signs out every device. The
+// subject does not name the device.
+func (t *Templates) NewSignIn(to, name, device, ip string, at time.Time) (Message, error) {
+	if device == "" {
+		device = unknownBrowser
+	}
+	return t.render(kindNewSignIn, to, "New sign-in to your "+t.appName+" account", templateData{
+		Name:      name,
+		At:        humanTime(at),
+		ForgotURL: t.appURL + "/forgot-password",
+		Device:    device,
+		IP:        ip,
 	})
 }
 

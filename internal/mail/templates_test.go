@@ -51,6 +51,26 @@ func TestLinksCarryTheEscapedTokenUnderAppURL(t *testing.T) {
 				return tp.PasswordChanged("a@example.com", "Al", time.Now())
 			},
 			"https://app.example.com/forgot-password"},
+		{"two-step sign-in off", "https://app.example.com/",
+			func(tp *Templates) (Message, error) {
+				return tp.TotpDisabled("a@example.com", "Al", time.Now())
+			},
+			"https://app.example.com/forgot-password"},
+		{"recovery code used", "http://localhost:5173/app/",
+			func(tp *Templates) (Message, error) {
+				return tp.RecoveryCodeUsed("a@example.com", "Al", time.Now(), 3)
+			},
+			"http://localhost:5173/app/forgot-password"},
+		{"recovery codes regenerated", "https://app.example.com",
+			func(tp *Templates) (Message, error) {
+				return tp.RecoveryCodesRegenerated("a@example.com", "Al", time.Now())
+			},
+			"https://app.example.com/forgot-password"},
+		{"new sign-in", "https://app.example.com/",
+			func(tp *Templates) (Message, error) {
+				return tp.NewSignIn("a@example.com", "Al", "Firefox on Linux", "203.0.113.7", time.Now())
+			},
+			"https://app.example.com/forgot-password"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,6 +106,13 @@ func TestSubjectsNameTheAppAndTheChangeOnly(t *testing.T) {
 		{func() (Message, error) { return tpl.VerifyEmail("a@example.com", name, "tok", time.Hour) }, "Verify your Flashcards email address"},
 		{func() (Message, error) { return tpl.PasswordChanged("a@example.com", name, at) }, "Your Flashcards password was changed"},
 		{func() (Message, error) { return tpl.EmailChanged("a@example.com", name, "new@example.com", at) }, "Your Flashcards email was changed"},
+		{func() (Message, error) { return tpl.TotpEnabled("a@example.com", name, at) }, "Two-step sign-in was turned on for your Flashcards account"},
+		{func() (Message, error) { return tpl.TotpDisabled("a@example.com", name, at) }, "Two-step sign-in was turned off for your Flashcards account"},
+		{func() (Message, error) { return tpl.RecoveryCodeUsed("a@example.com", name, at, 0) }, "A recovery code was used to sign in to your Flashcards account"},
+		{func() (Message, error) { return tpl.RecoveryCodesRegenerated("a@example.com", name, at) }, "New recovery codes were made for your Flashcards account"},
+		{func() (Message, error) {
+			return tpl.NewSignIn("a@example.com", name, "Firefox on Linux\r\nBcc: x@evil.example", "203.0.113.7", at)
+		}, "New sign-in to your Flashcards account"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
@@ -166,6 +193,91 @@ func TestBodiesSayWhatToDo(t *testing.T) {
 	}
 }
 
+func TestSecurityNoticesSayWhatHappenedAndWhatToDo(t *testing.T) {
+	t.Parallel()
+	tpl := newTemplates(t, "https://app.example.com")
+	at := time.Date(2026, 3, 4, 5, 6, 7, 0, time.FixedZone("CET", 3600))
+	const when = "4 March 2026 at 04:06 UTC"
+	const reset = "https://app.example.com/forgot-password"
+	tests := []struct {
+		name       string
+		render     func() (Message, error)
+		text, html []string // html defaults to text
+		not        []string
+	}{
+		{"two-step sign-in on", func() (Message, error) { return tpl.TotpEnabled("a@example.com", "Al", at) },
+			[]string{"Hello Al,", "Two-step sign-in was turned on", "on " + when, "If it was not you", "Contact the Flashcards team", "https://app.example.com"}, nil,
+			[]string{"forgot-password"}},
+		{"two-step sign-in off", func() (Message, error) { return tpl.TotpDisabled("a@example.com", "", at) },
+			[]string{"Hello,", "Two-step sign-in was turned off", "on " + when, "If it was not you", reset, "turn two-step sign-in on again"}, nil, nil},
+		{"recovery code used, 3 left", func() (Message, error) { return tpl.RecoveryCodeUsed("a@example.com", "Al", at, 3) },
+			[]string{"A recovery code was used", "on " + when, "You have 3 recovery codes left.", "If it was not you", reset}, nil,
+			[]string{"no recovery codes left"}},
+		{"recovery code used, 1 left", func() (Message, error) { return tpl.RecoveryCodeUsed("a@example.com", "Al", at, 1) },
+			[]string{"You have 1 recovery code left."}, nil, nil},
+		{"recovery code used, none left", func() (Message, error) { return tpl.RecoveryCodeUsed("a@example.com", "Al", at, 0) },
+			[]string{"You have no recovery codes left: make new ones"},
+			[]string{"<strong>You have no recovery codes left</strong>: make new ones"},
+			[]string{"0 recovery codes"}},
+		{"recovery codes regenerated", func() (Message, error) { return tpl.RecoveryCodesRegenerated("a@example.com", "Al", at) },
+			[]string{"New recovery codes were made", "on " + when, "The old ones no longer work.", "If it was not you", reset}, nil, nil},
+		{"new sign-in", func() (Message, error) {
+			return tpl.NewSignIn("a@example.com", "Al", "Firefox on Linux", "203.0.113.7", at)
+		},
+			[]string{"There was a new sign-in to your Flashcards account from Firefox on Linux, 203.0.113.7, on " + when, "If it was not you", reset, "signs out every device", "review the devices"},
+			[]string{"from <strong>Firefox on Linux</strong>, 203.0.113.7, on " + when, "If it was not you", reset, "signs out every device", "review the devices"},
+			nil},
+		{"new sign-in without address or device", func() (Message, error) { return tpl.NewSignIn("a@example.com", "Al", "", "", at) },
+			[]string{"from an unknown browser on " + when},
+			[]string{"from <strong>an unknown browser</strong> on " + when},
+			[]string{", ,"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m, err := tt.render()
+			if err != nil {
+				t.Fatalf("render: %v", err)
+			}
+			if tt.html == nil {
+				tt.html = tt.text
+			}
+			for _, want := range tt.text {
+				if !strings.Contains(m.Text, want) {
+					t.Errorf("text lacks %q:\n%s", want, m.Text)
+				}
+			}
+			for _, want := range tt.html {
+				if !strings.Contains(html.UnescapeString(m.HTML), want) {
+					t.Errorf("HTML lacks %q:\n%s", want, m.HTML)
+				}
+			}
+			for _, not := range tt.not {
+				if strings.Contains(m.Text, not) || strings.Contains(m.HTML, not) {
+					t.Errorf("message has %q:\n%s\n%s", not, m.Text, m.HTML)
+				}
+			}
+			if !strings.HasSuffix(m.Text, "replies are not read.\n") {
+				t.Errorf("text does not end with the footer:\n%q", m.Text)
+			}
+		})
+	}
+}
+
+func TestSignInNoticeEscapesItsDetailsInHTML(t *testing.T) {
+	t.Parallel()
+	tpl := newTemplates(t, "https://app.example.com")
+	m, err := tpl.NewSignIn("a@example.com", "<b>Al</b>", "<i>Chrome</i>", "<img src=x>", time.Now())
+	if err != nil {
+		t.Fatalf("NewSignIn: %v", err)
+	}
+	for _, raw := range []string{"<b>", "<i>", "<img"} {
+		if strings.Contains(m.HTML, raw) {
+			t.Errorf("HTML contains %q unescaped:\n%s", raw, m.HTML)
+		}
+	}
+}
+
 func TestTemplatesRefuseMissingInput(t *testing.T) {
 	t.Parallel()
 	tpl := newTemplates(t, "https://app.example.com")
@@ -176,6 +288,8 @@ func TestTemplatesRefuseMissingInput(t *testing.T) {
 		{"reset without token", func() (Message, error) { return tpl.PasswordReset("a@example.com", "Al", "", time.Hour) }},
 		{"verify without token", func() (Message, error) { return tpl.VerifyEmail("a@example.com", "Al", "", time.Hour) }},
 		{"notice without recipient", func() (Message, error) { return tpl.PasswordChanged("", "Al", time.Now()) }},
+		{"sign-in notice without recipient", func() (Message, error) { return tpl.NewSignIn("", "Al", "curl", "", time.Now()) }},
+		{"negative codes left", func() (Message, error) { return tpl.RecoveryCodeUsed("a@example.com", "Al", time.Now(), -1) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

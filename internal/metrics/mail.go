@@ -6,6 +6,7 @@ import "github.com/prometheus/client_golang/prometheus"
 // (internal/mail's Counters).
 type mail struct {
 	sent, retried, gaveUp *prometheus.CounterVec
+	securityLogFailures   prometheus.Counter
 }
 
 func newMail() *mail {
@@ -19,12 +20,19 @@ func newMail() *mail {
 		gaveUp: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mail_given_up_total", Help: "Mail the sender stopped retrying (after 24 h of failures), by kind: each is an error in the log.",
 		}, []string{"kind"}),
+		securityLogFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "security_log_write_failures_total", Help: "Security log events that could not be written; the requests that caused them succeeded.",
+		}),
 	}
 }
 
 func (m *mail) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.sent, m.retried, m.gaveUp}
+	return []prometheus.Collector{m.sent, m.retried, m.gaveUp, m.securityLogFailures}
 }
+
+// SecurityLogFailures counts security log events that could not be
+// written (the request went on).
+func (m *Metrics) SecurityLogFailures() prometheus.Counter { return m.mail.securityLogFailures }
 
 // MailSent counts a mail delivered.
 func (m *Metrics) MailSent(kind string) { m.mail.sent.WithLabelValues(kind).Inc() }

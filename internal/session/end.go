@@ -141,3 +141,14 @@ func CredentialsChanged(ctx context.Context, userID string, version int64) (int,
 	}
 	return st.m.end(ctx, userID, ending{allBut: true, keep: currentID(st), version: version, hasVersion: true}, ReasonPasswordChanged)
 }
+
+// CredentialsChangedEverywhere is CredentialsChanged that keeps no
+// session, this request's included: for a reset whose sign-in still waits
+// for a second factor.
+func CredentialsChangedEverywhere(ctx context.Context, userID string, version int64) (int, error) {
+	st := from(ctx)
+	if st == nil {
+		return 0, fmt.Errorf("session: CredentialsChangedEverywhere outside the session middleware")
+	}
+	return st.m.end(ctx, userID, ending{allBut: true, version: version, hasVersion: true}, ReasonPasswordChanged)
+}

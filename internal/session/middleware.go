@@ -172,6 +172,7 @@ func SignIn(ctx context.Context, userID string, p Profile) error {
 		UserCreated: p.CreatedAt.UnixMilli(),
 
 		EmailVerified: p.EmailVerified,
+		TotpEnabled:   p.TotpEnabled,
 	}
 	s.Values[signInKey{}] = signIn{version: p.CredentialVersion, replaces: replaces}
 	if err := m.Save(st.r, &st.w, s); err != nil {

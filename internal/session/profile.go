@@ -13,8 +13,8 @@ type Profile struct {
 	Email     string
 	Name      string
 	CreatedAt time.Time
-	// EmailVerified is store.User's.
-	EmailVerified bool
+	// EmailVerified and TotpEnabled are store.User's.
+	EmailVerified, TotpEnabled bool
 	// CredentialVersion is the version of the user's password that the
 	// sign-in checked (store.User.CredentialVersion); SignIn refuses it
 	// once CredentialsChanged has recorded a newer one. Not stored.
@@ -42,7 +42,7 @@ func User(ctx context.Context) (id string, p Profile, ok bool, err error) {
 	if !rec.HasProfile {
 		return rec.UserID, Profile{}, false, nil
 	}
-	return rec.UserID, Profile{Email: rec.Email, Name: rec.Name, CreatedAt: time.UnixMilli(rec.UserCreated).UTC(), EmailVerified: rec.EmailVerified}, true, nil
+	return rec.UserID, Profile{Email: rec.Email, Name: rec.Name, CreatedAt: time.UnixMilli(rec.UserCreated).UTC(), EmailVerified: rec.EmailVerified, TotpEnabled: rec.TotpEnabled}, true, nil
 }
 
 // refreshScript replaces the user's profile in their hash, if they have
@@ -61,7 +61,7 @@ func RefreshProfile(ctx context.Context, userID string, p Profile) error {
 		return ErrNotSignedIn
 	}
 	m := st.m
-	updated := record{UserID: userID, HasProfile: true, Email: p.Email, Name: p.Name, UserCreated: p.CreatedAt.UnixMilli(), EmailVerified: p.EmailVerified}
+	updated := record{UserID: userID, HasProfile: true, Email: p.Email, Name: p.Name, UserCreated: p.CreatedAt.UnixMilli(), EmailVerified: p.EmailVerified, TotpEnabled: p.TotpEnabled}
 	rctx, cancel := m.storeCtx(ctx)
 	defer cancel()
 	profile, email := updated.encodeProfile()
@@ -72,7 +72,7 @@ func RefreshProfile(ctx context.Context, userID string, p Profile) error {
 	st.mu.Lock()
 	if rec := st.record(); rec != nil && rec.UserID == userID {
 		cp := *rec
-		cp.HasProfile, cp.Email, cp.Name, cp.UserCreated, cp.EmailVerified = true, p.Email, p.Name, p.CreatedAt.UnixMilli(), p.EmailVerified
+		cp.HasProfile, cp.Email, cp.Name, cp.UserCreated, cp.EmailVerified, cp.TotpEnabled = true, p.Email, p.Name, p.CreatedAt.UnixMilli(), p.EmailVerified, p.TotpEnabled
 		st.sess.Values[recordKey{}] = &cp
 	}
 	st.mu.Unlock()

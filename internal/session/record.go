@@ -30,6 +30,7 @@ type record struct {
 	Name          string
 	UserCreated   int64 // unix milliseconds
 	EmailVerified bool
+	TotpEnabled   bool
 }
 
 // profileField and emailField are the user hash's fields holding the
@@ -56,9 +57,9 @@ const (
 //	profile version and flags (1) | user id | user created ms (6) | name
 //
 // where the first byte's high 4 bits are the profile layout's version and
-// its low 4 bits flags: bit 0 EmailVerified. A profile of an older
-// version is no profile: the next request reads the database, and the
-// next sign-in or profile change writes the current version.
+// its low 4 bits flags: bit 0 EmailVerified, bit 1 TotpEnabled. A profile
+// of an older version is no profile: the next request reads the database,
+// and the next sign-in or profile change writes the current version.
 //
 // The created and last-seen times sit at fixed offsets because the Lua
 // scripts read them to drop expired sessions (sessionScripts).
@@ -214,6 +215,9 @@ func (r *record) encodeProfile() (profile, email []byte) {
 	if r.EmailVerified {
 		flags |= flagEmailVerified
 	}
+	if r.TotpEnabled {
+		flags |= flagTotpEnabled
+	}
 	b := make([]byte, 0, 20+len(r.Name))
 	b = append(b, profileVersion<<4|flags)
 	b = appendUserID(b, r.UserID)
@@ -226,6 +230,7 @@ func (r *record) encodeProfile() (profile, email []byte) {
 const (
 	profileVersion    = 2
 	flagEmailVerified = 1
+	flagTotpEnabled   = 2
 )
 
 // applyProfile fills r's profile from the profile and email values when
@@ -241,6 +246,7 @@ func (r *record) applyProfile(profile, email []byte) {
 	}
 	r.HasProfile, r.UserCreated, r.Email, r.Name = true, readMillis(rest[:6]), string(email), string(rest[6:])
 	r.EmailVerified = profile[0]&flagEmailVerified != 0
+	r.TotpEnabled = profile[0]&flagTotpEnabled != 0
 }
 
 func (r *record) createdAt() time.Time  { return time.UnixMilli(r.Created) }

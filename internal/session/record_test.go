@@ -100,7 +100,7 @@ func TestDecodeSessionRefusesMalformedValues(t *testing.T) {
 }
 
 func TestProfileAppliesOnlyToItsUser(t *testing.T) {
-	owner := record{UserID: "65f0c0ffee0123456789abcd", Email: "ada@example.com", Name: "Ada Lovelace", UserCreated: 1763900000123, EmailVerified: true}
+	owner := record{UserID: "65f0c0ffee0123456789abcd", Email: "ada@example.com", Name: "Ada Lovelace", UserCreated: 1763900000123, EmailVerified: true, TotpEnabled: true}
 	p, e := owner.encodeProfile()
 	tests := []struct {
 		name           string
@@ -123,7 +123,7 @@ func TestProfileAppliesOnlyToItsUser(t *testing.T) {
 			if r.HasProfile != tt.want {
 				t.Fatalf("HasProfile = %v, want %v", r.HasProfile, tt.want)
 			}
-			if tt.want && (r.Email != owner.Email || r.Name != owner.Name || r.UserCreated != owner.UserCreated || r.EmailVerified != owner.EmailVerified) {
+			if tt.want && (r.Email != owner.Email || r.Name != owner.Name || r.UserCreated != owner.UserCreated || r.EmailVerified != owner.EmailVerified || r.TotpEnabled != owner.TotpEnabled) {
 				t.Fatalf("profile = %+v, want %+v", r, owner)
 			}
 		})

@@ -39,6 +39,30 @@ type User struct {
 	// EmailVerified is set by a verification link or a password reset
 	// (both prove the address), and cleared when the email changes.
 	EmailVerified bool
+
+	// TotpSecret is the encrypted secret of the second factor, nil while
+	// TOTP is off; TotpPending one awaiting its first code, until
+	// TotpPendingUntil.
+	TotpSecret       *Sealed
+	TotpPending      *Sealed
+	TotpPendingUntil time.Time
+	// RecoveryCodes are the hashes of the unused recovery codes.
+	RecoveryCodes []string
+}
+
+// TotpEnabled reports whether sign-in asks for a second factor.
+func (u User) TotpEnabled() bool { return u.TotpSecret != nil }
+
+// Sealed is a secret encrypted at rest (internal/secretbox): the id of the
+// key that sealed it, beside the ciphertext, so keys can be rotated.
+type Sealed struct {
+	KeyID string `bson:"keyId"`
+	Data  []byte `bson:"data"`
+}
+
+type pendingTotpDoc struct {
+	Sealed `bson:",inline"`
+	Until  time.Time `bson:"until"`
 }
 
 type userDoc struct {
@@ -50,11 +74,21 @@ type userDoc struct {
 	// Absent from documents older than the field: version 0.
 	CredentialVersion int64 `bson:"credentialVersion,omitempty"`
 	// Absent from documents older than the field: not verified.
-	EmailVerified bool `bson:"emailVerified"`
+	EmailVerified bool            `bson:"emailVerified"`
+	Totp          *Sealed         `bson:"totp,omitempty"`
+	TotpPending   *pendingTotpDoc `bson:"totpPending,omitempty"`
+	RecoveryCodes []string        `bson:"recoveryCodes,omitempty"`
+	SeenDevices   []string        `bson:"seenDevices,omitempty"`
 }
 
 func (d *userDoc) user() User {
-	return User{ID: d.ID.Hex(), Email: d.Email, Name: d.Name, PasswordHash: d.PasswordHash, CreatedAt: d.CreatedAt.UTC(), CredentialVersion: d.CredentialVersion, EmailVerified: d.EmailVerified}
+	u := User{ID: d.ID.Hex(), Email: d.Email, Name: d.Name, PasswordHash: d.PasswordHash, CreatedAt: d.CreatedAt.UTC(),
+		CredentialVersion: d.CredentialVersion, EmailVerified: d.EmailVerified, TotpSecret: d.Totp, RecoveryCodes: d.RecoveryCodes}
+	if d.TotpPending != nil {
+		sealed := d.TotpPending.Sealed
+		u.TotpPending, u.TotpPendingUntil = &sealed, d.TotpPending.Until.UTC()
+	}
+	return u
 }
 
 // Users is the users collection.
@@ -305,4 +339,93 @@ func isUniqueViolation(err error) bool {
 	}
 	var ce mongo.CommandError
 	return errors.As(err, &ce) && strings.Contains(ce.Message, "UNIQUE constraint failed")
+}
+
+// SetTotpPending stores a second-factor secret awaiting its first code,
+// until until, replacing any earlier one.
+func (u *Users) SetTotpPending(ctx context.Context, id string, secret Sealed, until time.Time) error {
+	return u.update(ctx, "set pending totp", bson.D{{Key: "_id", Value: oid(id)}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "totpPending", Value: pendingTotpDoc{Sealed: secret, Until: until.UTC().Truncate(time.Millisecond)}}}}})
+}
+
+// EnableTotp turns the second factor on with the pending secret, if it
+// is still secret (a newer setup replaced nothing meanwhile), and stores
+// the recovery codes' hashes. ErrNotFound otherwise.
+func (u *Users) EnableTotp(ctx context.Context, id string, secret Sealed, recoveryHashes []string) error {
+	return u.update(ctx, "enable totp",
+		bson.D{{Key: "_id", Value: oid(id)}, {Key: "totpPending.data", Value: secret.Data}},
+		bson.D{
+			{Key: "$set", Value: bson.D{{Key: "totp", Value: secret}, {Key: "recoveryCodes", Value: recoveryHashes}}},
+			{Key: "$unset", Value: bson.D{{Key: "totpPending", Value: ""}}},
+		})
+}
+
+// DisableTotp turns the second factor off and drops its recovery codes.
+func (u *Users) DisableTotp(ctx context.Context, id string) error {
+	return u.update(ctx, "disable totp", bson.D{{Key: "_id", Value: oid(id)}},
+		bson.D{{Key: "$unset", Value: bson.D{{Key: "totp", Value: ""}, {Key: "totpPending", Value: ""}, {Key: "recoveryCodes", Value: ""}}}})
+}
+
+// SetRecoveryCodes replaces the recovery codes' hashes while the second
+// factor is on; ErrNotFound otherwise.
+func (u *Users) SetRecoveryCodes(ctx context.Context, id string, hashes []string) error {
+	return u.update(ctx, "set recovery codes",
+		bson.D{{Key: "_id", Value: oid(id)}, {Key: "totp", Value: bson.D{{Key: "$exists", Value: true}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "recoveryCodes", Value: hashes}}}})
+}
+
+// UseRecoveryCode removes the recovery code with hash, reporting whether
+// it was there and how many are left. Callers guard against two requests
+// spending one code at once (FerretDB updates read, then write).
+func (u *Users) UseRecoveryCode(ctx context.Context, id, hash string) (remaining int, ok bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, u.timeout)
+	defer cancel()
+	var doc userDoc
+	err = u.coll.FindOneAndUpdate(ctx,
+		bson.D{{Key: "_id", Value: oid(id)}, {Key: "recoveryCodes", Value: hash}},
+		bson.D{{Key: "$pull", Value: bson.D{{Key: "recoveryCodes", Value: hash}}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After),
+	).Decode(&doc)
+	switch {
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, classify("use recovery code", err)
+	}
+	return len(doc.RecoveryCodes), true, nil
+}
+
+// SeeDevice records that the user signed in from device (a digest of
+// what browser on what system), reporting whether it was new.
+func (u *Users) SeeDevice(ctx context.Context, id, device string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, u.timeout)
+	defer cancel()
+	res, err := u.coll.UpdateOne(ctx,
+		bson.D{{Key: "_id", Value: oid(id)}, {Key: "seenDevices", Value: bson.D{{Key: "$ne", Value: device}}}},
+		bson.D{{Key: "$addToSet", Value: bson.D{{Key: "seenDevices", Value: device}}}})
+	if err != nil {
+		return false, classify("record device", err)
+	}
+	return res.ModifiedCount == 1, nil
+}
+
+// oid is id as an ObjectID; a malformed id becomes the zero ObjectID,
+// which matches no user.
+func oid(id string) bson.ObjectID {
+	o, _ := bson.ObjectIDFromHex(id)
+	return o
+}
+
+// update runs one update, ErrNotFound when filter matches no user.
+func (u *Users) update(ctx context.Context, op string, filter, update bson.D) error {
+	ctx, cancel := context.WithTimeout(ctx, u.timeout)
+	defer cancel()
+	res, err := u.coll.UpdateOne(ctx, filter, update)
+	if err != nil {
+		return classify(op, err)
+	}
+	if res.MatchedCount == 0 {
+		return fmt.Errorf("%s: %w", op, ErrNotFound)
+	}
+	return nil
 }

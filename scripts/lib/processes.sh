@@ -3,6 +3,10 @@
 
 PIDS=() # every process the script starts
 
+# The servers a script starts on one MongoDB share one ENCRYPTION_KEY (the
+# setting is required with MONGODB_URI); a run makes its own unless given.
+ENCRYPTION_KEY=${ENCRYPTION_KEY:-$(head -c32 /dev/urandom | base64)}
+
 alive() { # PID: running (a zombie is not)
   local s
   s=$(ps -o stat= -p "$1" 2>/dev/null) || return 1

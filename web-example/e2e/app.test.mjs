@@ -3,6 +3,7 @@
 import { after, afterEach, before, beforeEach, test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
+import { Secret, TOTP, URI } from "otpauth";
 import {
   PASSWORD_MIN_SCORE,
   apiClient,
@@ -76,6 +77,91 @@ async function signInUI(page, user, path = "/signin") {
   await page.locator('input[name="password"]').fill(user.password);
   await page.locator('[data-testid="signin-form"] button[type="submit"]').click();
   await page.locator('[data-testid="user-name"]').waitFor();
+}
+
+/** Types the password on sign-in for an account with two-step sign-in on: the second-step screen follows. */
+async function signInToSecondStep(page, user, password = user.password) {
+  await page.goto(app("/signin"));
+  await page.locator('[data-testid="signin-form"]').waitFor();
+  await page.locator('input[name="email"]').fill(user.email);
+  await page.locator('input[name="password"]').fill(password);
+  await page.locator('[data-testid="signin-form"] button[type="submit"]').click();
+  await failOnFormError(page, page.waitForURL((u) => u.pathname === "/signin/verify"));
+  await page.locator('[data-testid="second-factor-form"]').waitFor();
+}
+
+async function signOutUI(page) {
+  await page.locator('[data-testid="sign-out"]').click();
+  await page.waitForURL((u) => u.pathname === "/signin");
+  await page.locator('[data-testid="signin-form"]').waitFor();
+}
+
+const TOTP_PERIOD_MS = 30_000;
+const stepNow = () => Math.floor(Date.now() / TOTP_PERIOD_MS);
+
+/** The code an authenticator app shows for secret (base32) during a 30-second step: RFC 6238, SHA-1, 6 digits. */
+function totpAt(secret, step) {
+  return new TOTP({ secret: Secret.fromBase32(secret), algorithm: "SHA1", digits: 6, period: 30 }).generate({ timestamp: step * TOTP_PERIOD_MS });
+}
+
+/**
+ * A TOTP user's authenticator. The server takes each step's code once and
+ * only for a step later than the last one it took, from one step before now
+ * to one after: next() is the code of the step after the last one used, or
+ * of now if that is later, so no test waits for the clock.
+ */
+function authenticator(secret, lastStep) {
+  return {
+    secret,
+    get lastStep() {
+      return lastStep;
+    },
+    next() {
+      lastStep = Math.max(lastStep + 1, stepNow());
+      return totpAt(secret, lastStep);
+    },
+  };
+}
+
+/** Registers through the API and turns TOTP on there; returns { gql, app: authenticator, recoveryCodes }. */
+async function registerWithTotpViaApi(user) {
+  const gql = apiClient(stack.graphqlUrl);
+  const reg = await gql(`mutation ($input: RegisterInput!) { register(input: $input) { id } }`, {
+    input: { email: user.email, password: user.password, name: user.name },
+  });
+  assert.ok(reg.data?.register?.id, JSON.stringify(reg));
+  const begun = await gql(`mutation ($p: String!) { beginTotpSetup(currentPassword: $p) { secret uri qrCode } }`, { p: user.password });
+  const secret = begun.data?.beginTotpSetup?.secret;
+  assert.ok(secret, JSON.stringify(begun));
+  const step = stepNow();
+  const confirmed = await gql(`mutation ($c: String!) { confirmTotpSetup(code: $c) }`, { c: totpAt(secret, step) });
+  const recoveryCodes = confirmed.data?.confirmTotpSetup;
+  assert.equal(recoveryCodes?.length, 10, JSON.stringify(confirmed));
+  return { gql, app: authenticator(secret, step), recoveryCodes };
+}
+
+const RECOVERY_CODE = /^[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}$/i; // 16 base32 characters
+
+/** The security log on /security as [{ id, kind, at, device, ip }], after "Load more" until it is all there (at most `pages` pages). */
+async function readSecurityLog(page, pages = 10) {
+  const rows = page.locator('[data-testid="security-event"]');
+  await rows.first().waitFor();
+  const more = page.locator('[data-testid="security-log-more"]');
+  for (let i = 1; i < pages && (await more.count()) > 0; i++) {
+    const before = await rows.count();
+    await more.click();
+    await until(`page ${i + 1} of the security log`, async () => (await rows.count()) > before || (await more.count()) === 0);
+  }
+  return rows.evaluateAll((trs) =>
+    trs.map((tr) => ({
+      id: tr.getAttribute("data-event-id"),
+      kind: tr.getAttribute("data-kind"),
+      words: tr.querySelector('[data-testid="event-kind"]').textContent,
+      at: tr.querySelector("time").getAttribute("datetime"),
+      device: tr.children[2].textContent,
+      ip: tr.children[3].textContent,
+    })),
+  );
 }
 
 async function headerName(page) {
@@ -742,4 +828,260 @@ test("l. the strength hint's verdict on sign-up matches whether the server accep
     rows.map((r) => [r.password, r.hint]),
     rows.map((r) => [r.password, r.server]),
   );
+});
+
+test("m. two-step sign-in: turn on TOTP on the Security page, sign in with a code, then with a recovery code; the security log shows it", { timeout: 120_000 }, async () => {
+  // 1000 px wide: this page makes docs/second-step.png and docs/security-page.png.
+  const { context, page } = await newPage({ viewport: { width: 1000, height: 760 } });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: stack.appUrl });
+  try {
+    const user = newUser("Margaret Hamilton");
+    await signUpUI(page, user);
+    await page.locator("header nav a", { hasText: "Security" }).click();
+    await page.waitForURL((u) => u.pathname === "/security");
+    const status = page.locator('[data-testid="totp-status"]');
+    await status.waitFor();
+    assert.equal(await status.getAttribute("data-enabled"), "false");
+
+    // Turn on: the password first (a wrong one is refused under the field) ...
+    await page.locator('[data-testid="totp-turn-on"]').click();
+    const passwordForm = page.locator('[data-testid="totp-password-form"]');
+    await passwordForm.locator('input[name="currentPassword"]').fill("not my password");
+    await passwordForm.locator('button[type="submit"]').click();
+    await passwordForm.locator('[data-field="currentPassword"] [data-testid="error-currentPassword"]').waitFor();
+    assert.match(await page.locator('[data-testid="error-currentPassword"]').innerText(), /not right/);
+    await passwordForm.locator('input[name="currentPassword"]').fill(user.password);
+    await passwordForm.locator('button[type="submit"]').click();
+
+    // ... then the QR code and the secret, which the test's "app" (otpauth) reads from the page.
+    const confirmForm = page.locator('[data-testid="totp-confirm-form"]');
+    await failOnFormError(page, confirmForm.waitFor());
+    const qr = page.locator('[data-testid="totp-qr"]');
+    assert.match(await qr.getAttribute("src"), /^data:image\/png;base64,/);
+    await until("the QR code image to load", () => qr.evaluate((img) => img.complete && img.naturalWidth > 0));
+    const secret = (await page.locator('[data-testid="totp-secret"]').innerText()).trim();
+    assert.match(secret, /^[A-Z2-7]{16,}$/, "base32 without padding");
+    const uri = URI.parse(await confirmForm.locator('a[href^="otpauth://"]').getAttribute("href"));
+    assert.equal(uri.secret.base32, secret, "the otpauth:// URI holds the secret shown");
+    assert.deepEqual([uri.algorithm, uri.digits, uri.period], ["SHA1", 6, 30]);
+    assert.match(uri.label, new RegExp(escapeRe(user.email)));
+    await shot(page, "23-totp-scan");
+
+    // A wrong code is refused under the field; the app's code turns TOTP on.
+    const confirmStep = stepNow();
+    const right = totpAt(secret, confirmStep);
+    const nearby = new Set([-1, 0, 1].map((d) => totpAt(secret, confirmStep + d)));
+    const wrong = [...Array(10).keys()].map((i) => String((Number(right) + 111_111 * (i + 1)) % 1_000_000).padStart(6, "0")).find((c) => !nearby.has(c));
+    await confirmForm.locator('input[name="code"]').fill(wrong);
+    await confirmForm.locator('button[type="submit"]').click();
+    await confirmForm.locator('[data-testid="error-code"]').waitFor();
+    assert.match(await confirmForm.locator('[data-testid="error-code"]').innerText(), /not right/);
+    await confirmForm.locator('input[name="code"]').fill(right);
+    await confirmForm.locator('button[type="submit"]').click();
+    const app2 = authenticator(secret, confirmStep);
+
+    // The ten recovery codes, once, with "Copy".
+    await failOnFormError(page, page.locator('[data-testid="recovery-codes"]').waitFor());
+    const recoveryCodes = (await page.locator('[data-testid="recovery-code"]').allInnerTexts()).map((c) => c.trim());
+    assert.equal(recoveryCodes.length, 10);
+    assert.equal(new Set(recoveryCodes).size, 10);
+    for (const c of recoveryCodes) assert.match(c, RECOVERY_CODE);
+    await page.locator('[data-testid="copy-recovery-codes"]').click();
+    await page.locator('[data-testid="copy-status"]').waitFor();
+    assert.equal(await page.locator('[data-testid="copy-status"]').innerText(), "Copied.");
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), recoveryCodes.join("\n") + "\n");
+    await shot(page, "24-recovery-codes");
+    await page.locator('[data-testid="recovery-codes-saved"]').click();
+    await until("the status to say on", async () => (await status.getAttribute("data-enabled")) === "true");
+    assert.equal(await page.locator('[data-testid="recovery-code"]').count(), 0, "the codes are gone once saved");
+    await page.reload();
+    await status.waitFor();
+    assert.equal(await status.getAttribute("data-enabled"), "true", "on, as the server says after a reload");
+
+    // Sign out; the password alone now leads to the second step.
+    await signOutUI(page);
+    await signInToSecondStep(page, user);
+    assert.equal(await page.locator('[data-testid="user-name"]').count(), 0, "not signed in before the code");
+    assert.equal(await page.locator('[data-testid="second-factor-form"]').getAttribute("data-mode"), "totp");
+    await page.screenshot({ path: path.join(repoRoot, "docs", "second-step.png"), fullPage: true });
+    await shot(page, "25-second-step");
+
+    // A wrong code is refused (INVALID_CREDENTIALS), and so is the code that turned TOTP on: it was used already.
+    const form = page.locator('[data-testid="second-factor-form"]');
+    const formError = form.locator('[data-testid="form-error"]');
+    for (const [what, code] of [["a wrong code", wrong], ["a used code", right]]) {
+      await form.locator('input[name="code"]').fill(code);
+      await form.locator('button[type="submit"]').click();
+      await until(`${what} refused`, async () => (await formError.count()) === 1 && (await form.locator('button[type="submit"]').isEnabled()));
+      assert.equal(await formError.getAttribute("data-code"), "INVALID_CREDENTIALS", what);
+      assert.match(await formError.innerText(), /code is not right/, what);
+      assert.equal(pathOf(page), "/signin/verify");
+      if (code === wrong) await shot(page, "26-second-step-wrong-code");
+    }
+
+    await form.locator('input[name="code"]').fill(app2.next());
+    await form.locator('button[type="submit"]').click();
+    await failOnFormError(page, page.waitForURL((u) => u.pathname === "/"));
+    await page.locator('[data-testid="user-name"]').waitFor();
+    assert.equal(await headerName(page), user.name);
+    await waitLive(page, "the browser after the second step");
+
+    // Again, with a recovery code this time.
+    await signOutUI(page);
+    await signInToSecondStep(page, user);
+    await page.locator('[data-testid="use-recovery-code"]').click();
+    assert.equal(await form.getAttribute("data-mode"), "recovery");
+    await form.locator('input[name="recoveryCode"]').fill(recoveryCodes[3]);
+    await form.locator('button[type="submit"]').click();
+    await failOnFormError(page, page.waitForURL((u) => u.pathname === "/"));
+    await page.locator('[data-testid="user-name"]').waitFor();
+    assert.equal(await headerName(page), user.name);
+
+    // The security log, five to a page: "Load more" until it is all there.
+    await page.goto(app("/security?first=5"));
+    await page.locator('[data-testid="security-event"]').first().waitFor();
+    assert.equal(await page.locator('[data-testid="security-event"]').count(), 5, "a page of five");
+    assert.equal(await page.locator('[data-testid="security-log-more"]').count(), 1, "more than a page");
+    const events = await readSecurityLog(page);
+    log(`m: the security log:\n${events.map((e) => `  ${e.at}  ${e.kind.padEnd(22)} ${e.device} · ${e.ip}`).join("\n")}`);
+    assert.ok(events.length > 5, `${events.length} events`);
+    assert.equal(await page.locator('[data-testid="security-log-more"]').count(), 0, "no more pages");
+    assert.equal(new Set(events.map((e) => e.id)).size, events.length, "no entry twice");
+    for (let i = 1; i < events.length; i++) assert.ok(Date.parse(events[i - 1].at) >= Date.parse(events[i].at), `newest first: ${events[i - 1].at} ≥ ${events[i].at}`);
+    const enabledAt = events.findIndex((e) => e.kind === "TOTP_ENABLED");
+    assert.ok(enabledAt > 0, "TOTP_ENABLED is listed");
+    assert.equal(events[enabledAt].words, "Two-step sign-in turned on");
+    const since = events.slice(0, enabledAt).map((e) => e.kind);
+    assert.equal(since.filter((k) => k === "SIGNED_IN").length, 2, `two sign-ins since TOTP went on: ${since}`);
+    assert.equal(since.filter((k) => k === "RECOVERY_CODE_USED").length, 1, `${since}`);
+    assert.equal(since.filter((k) => k === "SIGN_IN_FAILED").length, 2, `the two refused codes: ${since}`);
+    const signedIn = events.find((e) => e.kind === "SIGNED_IN");
+    assert.equal(signedIn.words, "Signed in");
+    assert.match(signedIn.device, /Headless Chrome on Linux/);
+    assert.match(signedIn.ip, /^(127\.0\.0\.1|::1)$/);
+    await page.locator('[data-testid="security-log"]').scrollIntoViewIfNeeded();
+    assert.equal(await status.getAttribute("data-enabled"), "true");
+    await page.screenshot({ path: path.join(repoRoot, "docs", "security-page.png"), fullPage: true });
+    await shot(page, "27-security-page");
+    assert.deepEqual(page.pageErrors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("n. with TOTP on, the reset link leads to the second step; then new recovery codes, and TOTP off with one of them", { timeout: 90_000 }, async () => {
+  const { context, page } = await newPage();
+  try {
+    const user = newUser("Nancy Grace Roman");
+    const { app: phone, recoveryCodes: oldCodes } = await registerWithTotpViaApi(user);
+
+    // Forgot password → the mailed link → a new password → the second step → signed in.
+    await page.goto(app(`/forgot-password?email=${encodeURIComponent(user.email)}`));
+    await page.locator('[data-testid="forgot-form"] button[type="submit"]').click();
+    await failOnFormError(page, page.locator('[data-testid="reset-requested"]').waitFor());
+    const mail = await mailLink(user, "/reset-password");
+    await page.goto(mail.link);
+    const newPassword = "violet canyon ledger 83";
+    await page.locator('input[name="newPassword"]').fill(newPassword);
+    await page.locator('input[name="confirm"]').fill(newPassword);
+    await page.locator('[data-testid="reset-form"] button[type="submit"]').click();
+    await failOnFormError(page, page.waitForURL((u) => u.pathname === "/signin/verify"));
+    await page.locator('[data-testid="second-factor-form"]').waitFor();
+    assert.match(await page.locator('[data-testid="flash"]').innerText(), /password was reset/);
+    assert.equal(await page.locator('[data-testid="user-name"]').count(), 0);
+    await shot(page, "28-reset-second-step");
+    await page.locator('[data-testid="second-factor-form"] input[name="code"]').fill(phone.next());
+    await page.locator('[data-testid="second-factor-form"] button[type="submit"]').click();
+    await failOnFormError(page, page.waitForURL((u) => u.pathname === "/"));
+    await page.locator('[data-testid="user-name"]').waitFor();
+    assert.match(await page.locator('[data-testid="flash"]').innerText(), /password was reset/);
+    user.password = newPassword;
+
+    // New recovery codes (with the password): ten others.
+    await page.goto(app("/security"));
+    const status = page.locator('[data-testid="totp-status"]');
+    await status.waitFor();
+    assert.equal(await status.getAttribute("data-enabled"), "true");
+    await page.locator('[data-testid="regenerate-recovery-codes"]').click();
+    await page.locator('[data-testid="totp-password-form"] input[name="currentPassword"]').fill(user.password);
+    await page.locator('[data-testid="totp-password-form"] button[type="submit"]').click();
+    await failOnFormError(page, page.locator('[data-testid="recovery-codes"]').waitFor());
+    const newCodes = (await page.locator('[data-testid="recovery-code"]').allInnerTexts()).map((c) => c.trim());
+    assert.equal(newCodes.length, 10);
+    assert.equal(newCodes.filter((c) => oldCodes.includes(c)).length, 0, "all new");
+    await page.locator('[data-testid="recovery-codes-saved"]').click();
+
+    // Turn off: an old recovery code no longer works, a new one does.
+    await page.locator('[data-testid="totp-turn-off"]').click();
+    const off = page.locator('[data-testid="totp-disable-form"]');
+    await off.locator('input[name="currentPassword"]').fill(user.password);
+    await off.locator('input[name="code"]').fill(oldCodes[0]);
+    await off.locator('button[type="submit"]').click();
+    await off.locator('[data-testid="error-code"]').waitFor();
+    assert.match(await off.locator('[data-testid="error-code"]').innerText(), /not right/);
+    await off.locator('input[name="code"]').fill(newCodes[0]);
+    await off.locator('button[type="submit"]').click();
+    await failOnFormError(page, until("the status to say off", async () => (await status.getAttribute("data-enabled")) === "false"));
+    assert.match(await page.locator('[data-testid="security-message"]').innerText(), /off/);
+    const kinds = (await readSecurityLog(page)).map((e) => e.kind);
+    for (const k of ["TOTP_DISABLED", "RECOVERY_CODE_USED", "RECOVERY_CODES_REGENERATED", "PASSWORD_RESET", "TOTP_ENABLED"]) assert.ok(kinds.includes(k), `${k} in ${kinds}`);
+    assert.ok(kinds.indexOf("TOTP_DISABLED") < kinds.indexOf("RECOVERY_CODES_REGENERATED"), `newest first: ${kinds}`);
+
+    // The password alone signs in again.
+    await signOutUI(page);
+    await signInUI(page, user);
+    assert.equal(await headerName(page), user.name);
+    assert.deepEqual(page.pageErrors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("o. the urql screen asks for the second step too: a recovery code works once, then a code from the app", { timeout: 60_000 }, async () => {
+  const { context, page } = await newPage();
+  try {
+    const user = newUser("Olga Taussky");
+    const { app: phone, recoveryCodes } = await registerWithTotpViaApi(user);
+    const signIn = async () => {
+      await page.locator('[data-testid="urql-signin-form"] input[name="email"]').fill(user.email);
+      await page.locator('[data-testid="urql-signin-form"] input[name="password"]').fill(user.password);
+      await page.locator('[data-testid="urql-signin-form"] button[type="submit"]').click();
+      await failOnFormError(page, page.locator('[data-testid="urql-second-step"] [data-testid="second-factor-form"]').waitFor());
+    };
+    const form = page.locator('[data-testid="urql-second-step"] [data-testid="second-factor-form"]');
+    await page.goto(app("/urql"));
+    await page.locator('[data-testid="urql-anonymous"]').waitFor();
+    await signIn();
+    assert.equal(await page.locator('[data-testid="urql-me"]').count(), 0);
+    await form.locator('[data-testid="use-recovery-code"]').click();
+    await form.locator('input[name="recoveryCode"]').fill(recoveryCodes[0].toUpperCase());
+    await form.locator('button[type="submit"]').click();
+    await failOnFormError(page, page.locator('[data-testid="urql-me"]').waitFor());
+    assert.equal(await page.locator('[data-testid="urql-user-name"]').innerText(), user.name);
+    await shot(page, "29-urql-second-step-signed-in");
+    await page.locator('[data-testid="urql-sign-out"]').click();
+    await page.locator('[data-testid="urql-anonymous"]').waitFor();
+
+    await signIn();
+    await form.locator('[data-testid="use-recovery-code"]').click();
+    await form.locator('input[name="recoveryCode"]').fill(recoveryCodes[0]);
+    await form.locator('button[type="submit"]').click();
+    const formError = form.locator('[data-testid="form-error"]');
+    await formError.waitFor();
+    assert.equal(await formError.getAttribute("data-code"), "INVALID_CREDENTIALS");
+    assert.match(await formError.innerText(), /already used/);
+    await form.locator('[data-testid="use-totp-code"]').click();
+    await form.locator('input[name="code"]').fill(phone.next());
+    await form.locator('button[type="submit"]').click();
+    await failOnFormError(page, page.locator('[data-testid="urql-me"]').waitFor());
+    assert.equal(await page.locator('[data-testid="urql-user-name"]').innerText(), user.name);
+
+    // The Apollo app sees the same session.
+    await page.goto(app("/"));
+    await page.locator('[data-testid="user-name"]').waitFor();
+    assert.equal(await headerName(page), user.name);
+    assert.deepEqual(page.pageErrors, []);
+  } finally {
+    await context.close();
+  }
 });

@@ -302,6 +302,9 @@ export async function startStack() {
               PASSWORD_MIN_SCORE: String(PASSWORD_MIN_SCORE),
               // The scenarios sign up more accounts from this one address than the default 10 an hour.
               REGISTER_LIMIT_PER_IP: "1000",
+              // ...and fail more sign-ins and codes from it (on purpose) than the default 20 per 15 minutes;
+              // the per-email limit (5) stays, scenario b2 needs it.
+              LOGIN_LIMIT_PER_IP: "1000",
             }),
           },
           serverLog,

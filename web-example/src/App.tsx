@@ -14,6 +14,8 @@ import { Devices } from "./pages/Devices";
 import { Account } from "./pages/Account";
 import { ForgotPassword } from "./pages/ForgotPassword";
 import { ResetPassword } from "./pages/ResetPassword";
+import { SecondStep } from "./pages/SecondStep";
+import { Security } from "./pages/Security";
 import { VerifyEmail } from "./pages/VerifyEmail";
 import { VerifyBanner } from "./VerifyBanner";
 
@@ -36,6 +38,7 @@ function Shell() {
   let page: ReactNode;
   const deckMatch = /^\/decks\/([^/]+)$/.exec(loc.pathname);
   if (loc.pathname === "/signin") page = <SignIn me={me} meLoading={loading} />;
+  else if (loc.pathname === "/signin/verify") page = <SecondStep me={me} meLoading={loading} />;
   else if (loc.pathname === "/signup") page = <SignUp me={me} meLoading={loading} />;
   else if (loc.pathname === "/forgot-password") page = <ForgotPassword />;
   else if (loc.pathname === "/reset-password") page = <ResetPassword />;
@@ -44,6 +47,7 @@ function Shell() {
   else if (deckMatch) page = <Protected me={me} loading={loading}>{<DeckPage id={decodeURIComponent(deckMatch[1])} />}</Protected>;
   else if (loc.pathname === "/devices") page = <Protected me={me} loading={loading}>{<Devices />}</Protected>;
   else if (loc.pathname === "/account") page = <Protected me={me} loading={loading}>{me && <Account me={me} />}</Protected>;
+  else if (loc.pathname === "/security") page = <Protected me={me} loading={loading}>{me && <Security me={me} />}</Protected>;
   else page = <NotFound />;
 
   return (
@@ -96,6 +100,7 @@ function Header({ me, loading, live }: { me: User | null; loading: boolean; live
           <Link to="/">Decks</Link>
           <Link to="/devices">Your devices</Link>
           <Link to="/account">Password</Link>
+          <Link to="/security">Security</Link>
         </nav>
       )}
       <div className="who">

@@ -108,6 +108,18 @@ export const client = new ApolloClient({
   link,
   cache: new InMemoryCache({
     typePolicies: {
+      Query: {
+        fields: {
+          // The security log's pages: "Load more" (with `after`) appends, a first page replaces.
+          securityEvents: {
+            keyArgs: false,
+            merge(existing: { edges: unknown[] } | undefined, incoming: { edges: unknown[] }, { args }) {
+              if (!existing || !args?.after) return incoming;
+              return { ...incoming, edges: [...existing.edges, ...incoming.edges] };
+            },
+          },
+        },
+      },
       Deck: {
         fields: {
           // Cursor pagination: a page with `after` appends, a first page replaces.

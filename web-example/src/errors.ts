@@ -43,6 +43,8 @@ export function describeError(e: GqlError): string {
         ? `Too many attempts. Try again in ${formatSeconds(after)}.`
         : "Too many attempts. Try again later.";
     }
+    case "SECOND_FACTOR_REQUIRED":
+      return "The password is right; now enter a code from your authenticator app.";
     case "EMAIL_TAKEN":
       return "An account with this email already exists.";
     case "UNAUTHENTICATED":

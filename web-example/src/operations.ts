@@ -6,16 +6,18 @@ import type {
   CardFieldsFragment,
   DeckFieldsFragment,
   DeckQuery,
+  SecurityEventsQuery,
   SessionsQuery,
   UserFieldsFragment,
 } from "./gql/graphql";
 
-export type { SessionEndReason } from "./gql/graphql";
+export type { SecurityEventKind, SessionEndReason } from "./gql/graphql";
 export type User = UserFieldsFragment;
 export type Session = SessionsQuery["sessions"][number];
 export type Card = CardFieldsFragment;
 export type DeckSummary = DeckFieldsFragment;
 export type DeckWithCards = NonNullable<DeckQuery["deck"]>;
+export type SecurityEvent = SecurityEventsQuery["securityEvents"]["edges"][number]["node"];
 
 export const USER_FIELDS = graphql(`
   fragment UserFields on User {
@@ -24,6 +26,7 @@ export const USER_FIELDS = graphql(`
     name
     createdAt
     emailVerified
+    totpEnabled
   }
 `);
 
@@ -114,6 +117,63 @@ export const VERIFY_EMAIL = graphql(`
 export const RESEND_VERIFICATION_EMAIL = graphql(`
   mutation ResendVerificationEmail {
     resendVerificationEmail
+  }
+`);
+
+export const VERIFY_SECOND_FACTOR = graphql(`
+  mutation VerifySecondFactor($code: String!) {
+    verifySecondFactor(code: $code) {
+      ...UserFields
+    }
+  }
+`);
+
+export const BEGIN_TOTP_SETUP = graphql(`
+  mutation BeginTotpSetup($currentPassword: String!) {
+    beginTotpSetup(currentPassword: $currentPassword) {
+      secret
+      uri
+      qrCode
+    }
+  }
+`);
+
+export const CONFIRM_TOTP_SETUP = graphql(`
+  mutation ConfirmTotpSetup($code: String!) {
+    confirmTotpSetup(code: $code)
+  }
+`);
+
+export const DISABLE_TOTP = graphql(`
+  mutation DisableTotp($currentPassword: String!, $code: String!) {
+    disableTotp(currentPassword: $currentPassword, code: $code)
+  }
+`);
+
+export const REGENERATE_RECOVERY_CODES = graphql(`
+  mutation RegenerateRecoveryCodes($currentPassword: String!) {
+    regenerateRecoveryCodes(currentPassword: $currentPassword)
+  }
+`);
+
+export const SECURITY_EVENTS = graphql(`
+  query SecurityEvents($first: Int = 20, $after: String) {
+    securityEvents(first: $first, after: $after) {
+      edges {
+        cursor
+        node {
+          id
+          kind
+          at
+          ip
+          userAgent
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
   }
 `);
 

@@ -14,7 +14,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
-    "\n  fragment UserFields on User {\n    id\n    email\n    name\n    createdAt\n    emailVerified\n  }\n": typeof types.UserFieldsFragmentDoc,
+    "\n  fragment UserFields on User {\n    id\n    email\n    name\n    createdAt\n    emailVerified\n    totpEnabled\n  }\n": typeof types.UserFieldsFragmentDoc,
     "\n  query Me {\n    me {\n      ...UserFields\n    }\n  }\n": typeof types.MeDocument,
     "\n  mutation Register($input: RegisterInput!) {\n    register(input: $input) {\n      ...UserFields\n    }\n  }\n": typeof types.RegisterDocument,
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      ...UserFields\n    }\n  }\n": typeof types.LoginDocument,
@@ -27,6 +27,12 @@ type Documents = {
     "\n  mutation ResetPassword($input: ResetPasswordInput!) {\n    resetPassword(input: $input) {\n      ...UserFields\n    }\n  }\n": typeof types.ResetPasswordDocument,
     "\n  mutation VerifyEmail($token: String!) {\n    verifyEmail(token: $token) {\n      ...UserFields\n    }\n  }\n": typeof types.VerifyEmailDocument,
     "\n  mutation ResendVerificationEmail {\n    resendVerificationEmail\n  }\n": typeof types.ResendVerificationEmailDocument,
+    "\n  mutation VerifySecondFactor($code: String!) {\n    verifySecondFactor(code: $code) {\n      ...UserFields\n    }\n  }\n": typeof types.VerifySecondFactorDocument,
+    "\n  mutation BeginTotpSetup($currentPassword: String!) {\n    beginTotpSetup(currentPassword: $currentPassword) {\n      secret\n      uri\n      qrCode\n    }\n  }\n": typeof types.BeginTotpSetupDocument,
+    "\n  mutation ConfirmTotpSetup($code: String!) {\n    confirmTotpSetup(code: $code)\n  }\n": typeof types.ConfirmTotpSetupDocument,
+    "\n  mutation DisableTotp($currentPassword: String!, $code: String!) {\n    disableTotp(currentPassword: $currentPassword, code: $code)\n  }\n": typeof types.DisableTotpDocument,
+    "\n  mutation RegenerateRecoveryCodes($currentPassword: String!) {\n    regenerateRecoveryCodes(currentPassword: $currentPassword)\n  }\n": typeof types.RegenerateRecoveryCodesDocument,
+    "\n  query SecurityEvents($first: Int = 20, $after: String) {\n    securityEvents(first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          kind\n          at\n          ip\n          userAgent\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.SecurityEventsDocument,
     "\n  subscription SessionEnded {\n    sessionEnded {\n      reason\n    }\n  }\n": typeof types.SessionEndedDocument,
     "\n  fragment DeckFields on Deck {\n    id\n    title\n    createdAt\n    cardCount\n    dueCount\n  }\n": typeof types.DeckFieldsFragmentDoc,
     "\n  fragment CardFields on Card {\n    id\n    front\n    back\n    dueAt\n    intervalDays\n    ease\n    reviews\n  }\n": typeof types.CardFieldsFragmentDoc,
@@ -42,11 +48,12 @@ type Documents = {
     "\n  mutation ReviewCard($id: ID!, $grade: Int!) {\n    reviewCard(id: $id, grade: $grade) {\n      ...CardFields\n    }\n  }\n": typeof types.ReviewCardDocument,
     "\n  query UrqlMe {\n    me {\n      id\n      email\n      name\n      emailVerified\n    }\n  }\n": typeof types.UrqlMeDocument,
     "\n  mutation UrqlLogin($input: LoginInput!) {\n    login(input: $input) {\n      id\n      email\n      name\n    }\n  }\n": typeof types.UrqlLoginDocument,
+    "\n  mutation UrqlVerifySecondFactor($code: String!) {\n    verifySecondFactor(code: $code) {\n      id\n      email\n      name\n    }\n  }\n": typeof types.UrqlVerifySecondFactorDocument,
     "\n  mutation UrqlLogout {\n    logout\n  }\n": typeof types.UrqlLogoutDocument,
     "\n  mutation UrqlResendVerificationEmail {\n    resendVerificationEmail\n  }\n": typeof types.UrqlResendVerificationEmailDocument,
 };
 const documents: Documents = {
-    "\n  fragment UserFields on User {\n    id\n    email\n    name\n    createdAt\n    emailVerified\n  }\n": types.UserFieldsFragmentDoc,
+    "\n  fragment UserFields on User {\n    id\n    email\n    name\n    createdAt\n    emailVerified\n    totpEnabled\n  }\n": types.UserFieldsFragmentDoc,
     "\n  query Me {\n    me {\n      ...UserFields\n    }\n  }\n": types.MeDocument,
     "\n  mutation Register($input: RegisterInput!) {\n    register(input: $input) {\n      ...UserFields\n    }\n  }\n": types.RegisterDocument,
     "\n  mutation Login($input: LoginInput!) {\n    login(input: $input) {\n      ...UserFields\n    }\n  }\n": types.LoginDocument,
@@ -59,6 +66,12 @@ const documents: Documents = {
     "\n  mutation ResetPassword($input: ResetPasswordInput!) {\n    resetPassword(input: $input) {\n      ...UserFields\n    }\n  }\n": types.ResetPasswordDocument,
     "\n  mutation VerifyEmail($token: String!) {\n    verifyEmail(token: $token) {\n      ...UserFields\n    }\n  }\n": types.VerifyEmailDocument,
     "\n  mutation ResendVerificationEmail {\n    resendVerificationEmail\n  }\n": types.ResendVerificationEmailDocument,
+    "\n  mutation VerifySecondFactor($code: String!) {\n    verifySecondFactor(code: $code) {\n      ...UserFields\n    }\n  }\n": types.VerifySecondFactorDocument,
+    "\n  mutation BeginTotpSetup($currentPassword: String!) {\n    beginTotpSetup(currentPassword: $currentPassword) {\n      secret\n      uri\n      qrCode\n    }\n  }\n": types.BeginTotpSetupDocument,
+    "\n  mutation ConfirmTotpSetup($code: String!) {\n    confirmTotpSetup(code: $code)\n  }\n": types.ConfirmTotpSetupDocument,
+    "\n  mutation DisableTotp($currentPassword: String!, $code: String!) {\n    disableTotp(currentPassword: $currentPassword, code: $code)\n  }\n": types.DisableTotpDocument,
+    "\n  mutation RegenerateRecoveryCodes($currentPassword: String!) {\n    regenerateRecoveryCodes(currentPassword: $currentPassword)\n  }\n": types.RegenerateRecoveryCodesDocument,
+    "\n  query SecurityEvents($first: Int = 20, $after: String) {\n    securityEvents(first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          kind\n          at\n          ip\n          userAgent\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.SecurityEventsDocument,
     "\n  subscription SessionEnded {\n    sessionEnded {\n      reason\n    }\n  }\n": types.SessionEndedDocument,
     "\n  fragment DeckFields on Deck {\n    id\n    title\n    createdAt\n    cardCount\n    dueCount\n  }\n": types.DeckFieldsFragmentDoc,
     "\n  fragment CardFields on Card {\n    id\n    front\n    back\n    dueAt\n    intervalDays\n    ease\n    reviews\n  }\n": types.CardFieldsFragmentDoc,
@@ -74,6 +87,7 @@ const documents: Documents = {
     "\n  mutation ReviewCard($id: ID!, $grade: Int!) {\n    reviewCard(id: $id, grade: $grade) {\n      ...CardFields\n    }\n  }\n": types.ReviewCardDocument,
     "\n  query UrqlMe {\n    me {\n      id\n      email\n      name\n      emailVerified\n    }\n  }\n": types.UrqlMeDocument,
     "\n  mutation UrqlLogin($input: LoginInput!) {\n    login(input: $input) {\n      id\n      email\n      name\n    }\n  }\n": types.UrqlLoginDocument,
+    "\n  mutation UrqlVerifySecondFactor($code: String!) {\n    verifySecondFactor(code: $code) {\n      id\n      email\n      name\n    }\n  }\n": types.UrqlVerifySecondFactorDocument,
     "\n  mutation UrqlLogout {\n    logout\n  }\n": types.UrqlLogoutDocument,
     "\n  mutation UrqlResendVerificationEmail {\n    resendVerificationEmail\n  }\n": types.UrqlResendVerificationEmailDocument,
 };
@@ -95,7 +109,7 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment UserFields on User {\n    id\n    email\n    name\n    createdAt\n    emailVerified\n  }\n"): (typeof documents)["\n  fragment UserFields on User {\n    id\n    email\n    name\n    createdAt\n    emailVerified\n  }\n"];
+export function graphql(source: "\n  fragment UserFields on User {\n    id\n    email\n    name\n    createdAt\n    emailVerified\n    totpEnabled\n  }\n"): (typeof documents)["\n  fragment UserFields on User {\n    id\n    email\n    name\n    createdAt\n    emailVerified\n    totpEnabled\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -144,6 +158,30 @@ export function graphql(source: "\n  mutation VerifyEmail($token: String!) {\n  
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation ResendVerificationEmail {\n    resendVerificationEmail\n  }\n"): (typeof documents)["\n  mutation ResendVerificationEmail {\n    resendVerificationEmail\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation VerifySecondFactor($code: String!) {\n    verifySecondFactor(code: $code) {\n      ...UserFields\n    }\n  }\n"): (typeof documents)["\n  mutation VerifySecondFactor($code: String!) {\n    verifySecondFactor(code: $code) {\n      ...UserFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation BeginTotpSetup($currentPassword: String!) {\n    beginTotpSetup(currentPassword: $currentPassword) {\n      secret\n      uri\n      qrCode\n    }\n  }\n"): (typeof documents)["\n  mutation BeginTotpSetup($currentPassword: String!) {\n    beginTotpSetup(currentPassword: $currentPassword) {\n      secret\n      uri\n      qrCode\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ConfirmTotpSetup($code: String!) {\n    confirmTotpSetup(code: $code)\n  }\n"): (typeof documents)["\n  mutation ConfirmTotpSetup($code: String!) {\n    confirmTotpSetup(code: $code)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DisableTotp($currentPassword: String!, $code: String!) {\n    disableTotp(currentPassword: $currentPassword, code: $code)\n  }\n"): (typeof documents)["\n  mutation DisableTotp($currentPassword: String!, $code: String!) {\n    disableTotp(currentPassword: $currentPassword, code: $code)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RegenerateRecoveryCodes($currentPassword: String!) {\n    regenerateRecoveryCodes(currentPassword: $currentPassword)\n  }\n"): (typeof documents)["\n  mutation RegenerateRecoveryCodes($currentPassword: String!) {\n    regenerateRecoveryCodes(currentPassword: $currentPassword)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SecurityEvents($first: Int = 20, $after: String) {\n    securityEvents(first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          kind\n          at\n          ip\n          userAgent\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"): (typeof documents)["\n  query SecurityEvents($first: Int = 20, $after: String) {\n    securityEvents(first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          kind\n          at\n          ip\n          userAgent\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -204,6 +242,10 @@ export function graphql(source: "\n  query UrqlMe {\n    me {\n      id\n      e
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation UrqlLogin($input: LoginInput!) {\n    login(input: $input) {\n      id\n      email\n      name\n    }\n  }\n"): (typeof documents)["\n  mutation UrqlLogin($input: LoginInput!) {\n    login(input: $input) {\n      id\n      email\n      name\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UrqlVerifySecondFactor($code: String!) {\n    verifySecondFactor(code: $code) {\n      id\n      email\n      name\n    }\n  }\n"): (typeof documents)["\n  mutation UrqlVerifySecondFactor($code: String!) {\n    verifySecondFactor(code: $code) {\n      id\n      email\n      name\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -1,11 +1,12 @@
 import { useApolloClient } from "@apollo/client/react";
 import { useState, type FormEvent } from "react";
 import { Field, FormError } from "../Field";
-import { noErrors, toFormErrors, type FormErrors } from "../errors";
+import { codeOf, noErrors, toFormErrors, type FormErrors } from "../errors";
 import { RESET_PASSWORD } from "../operations";
 import { PasswordStrength } from "../PasswordStrength";
 import { Link, navigate, useLocation } from "../router";
-import { afterSignIn, restartLiveUpdates, selfAction } from "../session";
+import { afterSignIn, afterSignOut, restartLiveUpdates, selfAction } from "../session";
+import { secondStepPath } from "./SecondStep";
 
 /**
  * The page a reset link opens (APP_URL/reset-password?token=…). resetPassword
@@ -40,6 +41,23 @@ export function ResetPassword() {
       await afterSignIn(client, data!.resetPassword);
       navigate("/", { replace: true, flash: "Your password was reset. You are signed in; every other session was signed out." });
     } catch (err) {
+      if (codeOf(err) === "SECOND_FACTOR_REQUIRED") {
+        // The password is reset and every session ended; signing in here
+        // needs a code too. If this tab was signed in, it is not any more:
+        // leave quietly (no "You were signed out") for the second step.
+        selfAction.signingOut = true;
+        try {
+          await afterSignOut(client, () =>
+            navigate(secondStepPath("/", { afterReset: true }), {
+              replace: true,
+              flash: "Your password was reset, and every session signed out. Enter a code to sign in.",
+            }),
+          );
+        } finally {
+          selfAction.signingOut = false;
+        }
+        return;
+      }
       const fe = toFormErrors(err, ["newPassword", "password", "token"]);
       if (fe.fields.token) {
         setBadLink(true);

@@ -1,11 +1,12 @@
 import { useApolloClient } from "@apollo/client/react";
 import { useState, type FormEvent } from "react";
 import { Field, Flash, FormError } from "../Field";
-import { formatSeconds, noErrors, toFormErrors, type FormErrors } from "../errors";
+import { codeOf, formatSeconds, noErrors, toFormErrors, type FormErrors } from "../errors";
 import { LOGIN, type User } from "../operations";
 import { useRetryAfter } from "../retryAfter";
 import { Link, navigate, nextPath, useLocation } from "../router";
 import { afterSignIn } from "../session";
+import { secondStepPath } from "./SecondStep";
 
 export function SignIn({ me, meLoading }: { me: User | null; meLoading: boolean }) {
   const client = useApolloClient();
@@ -27,6 +28,11 @@ export function SignIn({ me, meLoading }: { me: User | null; meLoading: boolean 
       await afterSignIn(client, data!.login);
       navigate(nextPath(loc.search), { replace: true });
     } catch (err) {
+      if (codeOf(err) === "SECOND_FACTOR_REQUIRED") {
+        // The password was right; the account asks for a code too.
+        navigate(secondStepPath(nextPath(loc.search)));
+        return;
+      }
       setErrors(toFormErrors(err, ["email", "password"]));
       retry.holdAfter(err);
     } finally {

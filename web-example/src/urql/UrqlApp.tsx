@@ -1,6 +1,7 @@
 // The same sign-in / me / sign-out flow with urql instead of Apollo Client,
 // to show that the server needs nothing client-specific: JSON POSTs with
-// credentials: "include". The pages a mailed link opens (reset password,
+// credentials: "include". An account with two-step sign-in answers login with
+// SECOND_FACTOR_REQUIRED; the shared second-step form then asks for the code. The pages a mailed link opens (reset password,
 // verify email) and the strength hint live in the Apollo app; this one shows
 // the verification banner with the shared component and links to "forgot password".
 import { useCallback, useState, type FormEvent } from "react";
@@ -8,7 +9,8 @@ import { Client, Provider, cacheExchange, fetchExchange, useMutation, useQuery }
 import { GRAPHQL_URL } from "../config";
 import { graphql } from "../gql";
 import { Field, FormError } from "../Field";
-import { noErrors, toFormErrors, type FormErrors } from "../errors";
+import { codeOf, noErrors, toFormErrors, type FormErrors } from "../errors";
+import { SecondFactorForm } from "../SecondFactorForm";
 import { VerifyBanner } from "../VerifyBanner";
 
 const client = new Client({
@@ -34,6 +36,15 @@ const ME = graphql(`
 const LOGIN = graphql(`
   mutation UrqlLogin($input: LoginInput!) {
     login(input: $input) {
+      id
+      email
+      name
+    }
+  }
+`);
+const VERIFY_SECOND_FACTOR = graphql(`
+  mutation UrqlVerifySecondFactor($code: String!) {
+    verifySecondFactor(code: $code) {
       id
       email
       name
@@ -70,12 +81,15 @@ export default function UrqlApp() {
 function UrqlSession() {
   const [{ data, fetching, error }, reexecute] = useQuery({ query: ME, requestPolicy: "network-only" });
   const [, login] = useMutation(LOGIN);
+  const [, verifySecondFactor] = useMutation(VERIFY_SECOND_FACTOR);
   const [, logout] = useMutation(LOGOUT);
   const [, resendMutation] = useMutation(RESEND_VERIFICATION_EMAIL);
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [errors, setErrors] = useState<FormErrors>(noErrors);
   const [busy, setBusy] = useState(false);
+  // The password was right and the account asks for a code too (SECOND_FACTOR_REQUIRED).
+  const [secondStep, setSecondStep] = useState(false);
 
   const refresh = () => reexecute({ requestPolicy: "network-only" });
   const resend = useCallback(async () => {
@@ -90,6 +104,11 @@ function UrqlSession() {
     setErrors(noErrors);
     const res = await login({ input: { email, password } });
     setBusy(false);
+    if (res.error && codeOf(res.error) === "SECOND_FACTOR_REQUIRED") {
+      setPassword("");
+      setSecondStep(true);
+      return;
+    }
     if (res.error) {
       setErrors(toFormErrors(res.error.graphQLErrors.length ? res.error : res.error.networkError ?? res.error, ["email", "password"]));
       return;
@@ -97,6 +116,16 @@ function UrqlSession() {
     setPassword("");
     refresh();
   }
+
+  const verify = useCallback(
+    async (code: string) => {
+      const res = await verifySecondFactor({ code });
+      if (res.error) throw res.error.graphQLErrors.length ? res.error : res.error.networkError ?? res.error;
+      setSecondStep(false);
+      reexecute({ requestPolicy: "network-only" });
+    },
+    [verifySecondFactor, reexecute],
+  );
 
   async function signOut() {
     setBusy(true);
@@ -127,6 +156,11 @@ function UrqlSession() {
           </button>
           <FormError message={errors.form} code={errors.codes[0]} />
         </>
+      ) : secondStep ? (
+        <div data-testid="urql-second-step">
+          <h2>Two-step sign-in</h2>
+          <SecondFactorForm verify={verify} onRestart={() => setSecondStep(false)} />
+        </div>
       ) : (
         <form onSubmit={signIn} noValidate data-testid="urql-signin-form">
           <p className="muted" data-testid="urql-anonymous">
