@@ -50,6 +50,11 @@ func startTogether(n int, f func(i int)) {
 // tryGQL is ts.gql for any goroutine: a failed exchange is returned, not
 // reported to the test.
 func (ts *testServer) tryGQL(c *http.Client, query string, vars map[string]any) (gqlResponse, error) {
+	return ts.tryGQLWith(c, nil, query, vars)
+}
+
+// tryGQLWith is tryGQL with extra request headers.
+func (ts *testServer) tryGQLWith(c *http.Client, header http.Header, query string, vars map[string]any) (gqlResponse, error) {
 	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
 	if err != nil {
 		return gqlResponse{}, err
@@ -57,6 +62,9 @@ func (ts *testServer) tryGQL(c *http.Client, query string, vars map[string]any) 
 	req, err := http.NewRequest(http.MethodPost, ts.URL+"/graphql", bytes.NewReader(body))
 	if err != nil {
 		return gqlResponse{}, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.Do(req)

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -115,26 +113,7 @@ func tokenOf(t *testing.T, m smtptest.Message, prefix string) string {
 // gqlFrom is tryGQL from a client address, as a trusted proxy reports it
 // (TRUSTED_PROXIES=127.0.0.1/32).
 func (ts *testServer) gqlFrom(c *http.Client, ip, query string, vars map[string]any) (gqlResponse, error) {
-	body, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	if err != nil {
-		return gqlResponse{}, err
-	}
-	req, err := http.NewRequest(http.MethodPost, ts.URL+"/graphql", bytes.NewReader(body))
-	if err != nil {
-		return gqlResponse{}, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Forwarded-For", ip)
-	resp, err := c.Do(req)
-	if err != nil {
-		return gqlResponse{}, err
-	}
-	defer resp.Body.Close()
-	out := gqlResponse{HTTP: resp}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return out, fmt.Errorf("status %d: %w", resp.StatusCode, err)
-	}
-	return out, nil
+	return ts.tryGQLWith(c, http.Header{"X-Forwarded-For": {ip}}, query, vars)
 }
 
 // requestReset asks for a reset link for email and checks the answer is true.

@@ -33,6 +33,7 @@ import (
 	"github.com/sessiongql/server/internal/mail"
 	"github.com/sessiongql/server/internal/metrics"
 	"github.com/sessiongql/server/internal/onetime"
+	"github.com/sessiongql/server/internal/passkey"
 	"github.com/sessiongql/server/internal/ratelimit"
 	"github.com/sessiongql/server/internal/secretbox"
 	"github.com/sessiongql/server/internal/securitylog"
@@ -193,6 +194,10 @@ func newAccounts(cfg config.Config, logger *slog.Logger, stores *stores, keys *s
 	if err != nil {
 		return nil, nil, err
 	}
+	ceremonies, err := passkey.New(passkey.Config{RPID: cfg.WebAuthnRPID, DisplayName: cfg.AppName, Origins: cfg.WebAuthnOrigins}, stores.redis, cfg.StoreTimeout)
+	if err != nil {
+		return nil, nil, fmt.Errorf("WEBAUTHN_RP_ID, WEBAUTHN_ORIGINS: %w", err)
+	}
 	var sender *mail.Sender
 	accounts, err := account.NewService(account.Options{
 		Users:   stores.users,
@@ -218,6 +223,8 @@ func newAccounts(cfg config.Config, logger *slog.Logger, stores *stores, keys *s
 		Issuer:           cfg.AppName,
 		Events:           securitylog.NewRecorder(stores.security, logger, stores.metrics.SecurityLogFailures()),
 		Client:           requestClient,
+		Ceremonies:       ceremonies,
+		Passkeys:         stores.passkeys,
 	})
 	if err != nil {
 		return nil, nil, err

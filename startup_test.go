@@ -218,10 +218,11 @@ func TestStartupWithMongoUnreachableServesAndCreatesIndexesWhenItAppears(t *test
 	t.Cleanup(func() { _ = client.Disconnect(context.Background()) })
 	database := client.Database(ts.Env["MONGODB_DATABASE"])
 	for coll, want := range map[string][]string{
-		"users":  {"email_unique"},
-		"decks":  {"owner_created"},
-		"cards":  {"owner_deck_id", "owner_deck_due", "owner_due"},
-		"outbox": {"failed_dueAt"},
+		"users":    {"email_unique"},
+		"decks":    {"owner_created"},
+		"cards":    {"owner_deck_id", "owner_deck_due", "owner_due"},
+		"outbox":   {"failed_dueAt"},
+		"passkeys": {"user_created"},
 	} {
 		have := indexNames(t, database.Collection(coll))
 		for _, name := range want {

@@ -32,6 +32,7 @@ type stores struct {
 	outbox *store.Outbox
 	// security is the security log's collection.
 	security *store.SecurityEvents
+	passkeys *store.Passkeys
 	metrics  *metrics.Metrics
 	// tracer instruments the clients when tracing is on (internal/tracing).
 	tracer trace.TracerProvider
@@ -197,6 +198,10 @@ func (st *stores) openMongo(ctx context.Context, cfg config.Config, logger, embe
 		return fmt.Errorf("security log collection: %w", err)
 	}
 	st.mongo.indexes = append(st.mongo.indexes, st.security.Indexes())
+	if st.passkeys, err = store.NewPasskeys(bg, db, cfg.StoreTimeout); err != nil {
+		return fmt.Errorf("passkeys collection: %w", err)
+	}
+	st.mongo.indexes = append(st.mongo.indexes, st.passkeys.Indexes())
 	if err := st.mongo.indexesReady(); err != nil && ctx.Err() == nil {
 		logger.Warn("mongodb: not answering; the server starts, /readyz reports it, and the indexes are created when it answers", "err", err)
 	}

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -411,6 +412,69 @@ func (r *mutationResolver) VerifySecondFactor(ctx context.Context, code string) 
 	return userModel(u), nil
 }
 
+// BeginPasskeyRegistration is the resolver for the beginPasskeyRegistration field.
+func (r *mutationResolver) BeginPasskeyRegistration(ctx context.Context) (json.RawMessage, error) {
+	id, err := signedInUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ceremony, err := session.BeginCeremony(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Accounts.BeginPasskeyRegistration(ctx, id, ceremony)
+}
+
+// FinishPasskeyRegistration is the resolver for the finishPasskeyRegistration field.
+func (r *mutationResolver) FinishPasskeyRegistration(ctx context.Context, name string, credential json.RawMessage) (*model.Passkey, error) {
+	id, err := signedInUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	k, err := r.Accounts.FinishPasskeyRegistration(ctx, id, session.Ceremony(ctx), name, credential)
+	if err != nil {
+		return nil, err
+	}
+	return passkeyModel(k), nil
+}
+
+// RemovePasskey is the resolver for the removePasskey field.
+func (r *mutationResolver) RemovePasskey(ctx context.Context, id string) (bool, error) {
+	owner, err := signedInUser(ctx)
+	if err != nil {
+		return false, err
+	}
+	return r.Accounts.RemovePasskey(ctx, owner, id)
+}
+
+// BeginPasskeySignIn is the resolver for the beginPasskeySignIn field.
+func (r *mutationResolver) BeginPasskeySignIn(ctx context.Context) (json.RawMessage, error) {
+	ceremony, err := session.BeginCeremony(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Accounts.BeginPasskeySignIn(ctx, ceremony)
+}
+
+// FinishPasskeySignIn is the resolver for the finishPasskeySignIn field.
+func (r *mutationResolver) FinishPasskeySignIn(ctx context.Context, credential json.RawMessage) (*model.User, error) {
+	if err := session.CheckCanSignIn(ctx); err != nil {
+		return nil, err
+	}
+	u, err := r.Accounts.FinishPasskeySignIn(ctx, session.Ceremony(ctx), credential, session.ClientIP(ctx))
+	if err != nil {
+		return nil, err
+	}
+	if err := session.SignIn(ctx, u.ID, profileOf(u)); err != nil {
+		if errors.Is(err, session.ErrStaleSignIn) {
+			return nil, account.ErrInvalidCredentials()
+		}
+		return nil, err
+	}
+	r.Accounts.SignedIn(ctx, u)
+	return userModel(u), nil
+}
+
 // Me is the resolver for the me field.
 func (r *queryResolver) Me(ctx context.Context) (*model.User, error) {
 	id, p, ok, err := session.User(ctx)
@@ -520,6 +584,23 @@ func (r *queryResolver) SecurityEvents(ctx context.Context, first *int, after *s
 		return nil, err
 	}
 	return securityConnection(events, more), nil
+}
+
+// Passkeys is the resolver for the passkeys field.
+func (r *queryResolver) Passkeys(ctx context.Context) ([]model.Passkey, error) {
+	id, err := signedInUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := r.Accounts.Passkeys(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.Passkey, len(keys))
+	for i, k := range keys {
+		out[i] = *passkeyModel(k)
+	}
+	return out, nil
 }
 
 // SessionEnded is the resolver for the sessionEnded field.

@@ -44,3 +44,7 @@ func securityConnection(events []store.SecurityEvent, hasNext bool) *model.Secur
 	}
 	return conn
 }
+
+func passkeyModel(k store.Passkey) *model.Passkey {
+	return &model.Passkey{ID: k.ID, Name: k.Name, CreatedAt: k.CreatedAt, LastUsedAt: k.LastUsedAt}
+}

@@ -14,7 +14,8 @@ const config: CodegenConfig = {
       // Fragments spread into an operation come back as plain fields (no useFragment).
       presetConfig: { fragmentMasking: false },
       config: {
-        scalars: { Time: "string", ID: "string" },
+        // JSON (WebAuthn options and credentials): checked where it is read (src/webauthn.ts).
+        scalars: { Time: "string", ID: "string", JSON: "unknown" },
         enumsAsTypes: true, // SessionEndReason as a union of strings: no runtime enum
         useTypeImports: true,
         strictScalars: true,

@@ -38,6 +38,15 @@ type PageInfo struct {
 	EndCursor   *string `json:"endCursor,omitempty"`
 }
 
+// A passkey of the signed-in user's.
+type Passkey struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"createdAt"`
+	// The last sign-in with it; null before the first.
+	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
+}
+
 type Query struct {
 }
 

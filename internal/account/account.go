@@ -18,6 +18,7 @@ import (
 	"github.com/sessiongql/server/internal/apperr"
 	"github.com/sessiongql/server/internal/mail"
 	"github.com/sessiongql/server/internal/onetime"
+	"github.com/sessiongql/server/internal/passkey"
 	"github.com/sessiongql/server/internal/ratelimit"
 	"github.com/sessiongql/server/internal/secretbox"
 	"github.com/sessiongql/server/internal/securitylog"
@@ -103,6 +104,10 @@ type Options struct {
 	Client func(context.Context) (ip, userAgent string)
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+
+	// Ceremonies run passkey ceremonies; Passkeys keeps the passkeys.
+	Ceremonies *passkey.Ceremonies
+	Passkeys   PasskeyStore
 }
 
 // Outbox is the durable mail queue (store.Outbox).
@@ -140,6 +145,9 @@ type Service struct {
 	events Recorder
 	client func(context.Context) (ip, userAgent string)
 	now    func() time.Time
+
+	ceremonies *passkey.Ceremonies
+	passkeys   PasskeyStore
 }
 
 // Recovery limits (docs/API.md, "Account recovery and email
@@ -171,6 +179,7 @@ func NewService(o Options) (*Service, error) {
 		tokens:     o.Tokens, outbox: o.Outbox, wake: o.Wake, mail: o.Mail,
 		resetTTL: o.ResetTTL, verifyTTL: o.VerifyTTL, logger: o.Logger,
 		keys: o.Keys, steps: o.Steps, issuer: o.Issuer, events: o.Events, client: o.Client, now: o.Now,
+		ceremonies: o.Ceremonies, passkeys: o.Passkeys,
 	}
 	if s.events == nil {
 		s.events = noEvents{}

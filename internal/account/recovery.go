@@ -219,6 +219,7 @@ const (
 	mailRecoveryCodeUsed         = "recovery-code-used"
 	mailRecoveryCodesRegenerated = "recovery-codes-regenerated"
 	mailNewSignIn                = "new-sign-in"
+	mailPasskeyAdded             = "passkey-added"
 )
 
 // noticeMail is a notice of kind to u's address, with data for its
@@ -328,6 +329,9 @@ func (s *Service) Compose(ctx context.Context, m store.Mail) (msg mail.Message, 
 		return msg, err == nil, err
 	case mailRecoveryCodesRegenerated:
 		msg, err = s.mail.RecoveryCodesRegenerated(m.To, m.Data["name"], m.CreatedAt)
+		return msg, err == nil, err
+	case mailPasskeyAdded:
+		msg, err = s.mail.PasskeyAdded(m.To, m.Data["name"], m.Data["passkey"], m.CreatedAt)
 		return msg, err == nil, err
 	case mailNewSignIn:
 		msg, err = s.mail.NewSignIn(m.To, m.Data["name"], m.Data["device"], m.Data["ip"], m.CreatedAt)

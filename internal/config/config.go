@@ -69,6 +69,9 @@ type Config struct {
 	EncryptionKeys       string
 	SecurityLogRetention time.Duration // SECURITY_LOG_RETENTION
 
+	WebAuthnRPID    string   // WEBAUTHN_RP_ID
+	WebAuthnOrigins []string // WEBAUTHN_ORIGINS
+
 	LogJSON  bool       // LOG_FORMAT=json; text otherwise
 	LogLevel slog.Level // LOG_LEVEL
 }
@@ -157,6 +160,9 @@ var settings = []Setting{
 	{"ENCRYPTION_KEY", "", "generated into DATA_DIR with the in-process MongoDB; required with MONGODB_URI",
 		"32 random bytes in base64 (head -c32 /dev/urandom | base64) that encrypt TOTP secrets at rest; to rotate, list the new key first and the old after it, comma-separated", parseEncryptionKey},
 	{"SECURITY_LOG_RETENTION", "2160h", "", "how long security log events are kept (Go duration)", duration(func(c *Config) *time.Duration { return &c.SecurityLogRetention })},
+
+	{"WEBAUTHN_RP_ID", "localhost", "", "the passkeys' relying party: your site's domain (the web app's host or a parent of it)", parseRPID},
+	{"WEBAUTHN_ORIGINS", "", "CORS_ORIGINS", "the origins passkey ceremonies may come from, comma-separated (scheme://host[:port]; https except for localhost)", parseWebAuthnOrigins},
 
 	{"LOG_FORMAT", "text", "", "text or json: every line on stderr in that format", parseLogFormat},
 	{"LOG_LEVEL", "info", "", "debug, info, warn or error: the least level logged", parseLogLevel},

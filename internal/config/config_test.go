@@ -78,6 +78,10 @@ func TestLoadRefusesBadValuesNamingTheVariable(t *testing.T) {
 		{map[string]string{"ENCRYPTION_KEY": "c2hvcnQ="}, "ENCRYPTION_KEY"},
 		{map[string]string{"ENCRYPTION_KEY": testKey + "," + testKey}, "ENCRYPTION_KEY"},
 		{map[string]string{"SECURITY_LOG_RETENTION": "forever"}, "SECURITY_LOG_RETENTION"},
+		{map[string]string{"WEBAUTHN_RP_ID": "https://example.com"}, "WEBAUTHN_RP_ID"},
+		{map[string]string{"WEBAUTHN_RP_ID": "example.com:443"}, "WEBAUTHN_RP_ID"},
+		{map[string]string{"WEBAUTHN_RP_ID": "example.com", "WEBAUTHN_ORIGINS": "https://evil.test"}, "WEBAUTHN_ORIGINS"},
+		{map[string]string{"WEBAUTHN_RP_ID": "example.com", "WEBAUTHN_ORIGINS": "https://notexample.com"}, "WEBAUTHN_ORIGINS"},
 		{map[string]string{"REDIS_URL": "redis://x/notadb"}, "REDIS_URL"},
 		{map[string]string{"REDIS_URL": "a:7000,,b:7001"}, "REDIS_URL"},
 		{map[string]string{"REDIS_URL": "a:7000,ftp://b:7001"}, "REDIS_URL"},
@@ -291,5 +295,16 @@ func TestLoadErrorHidesMailPasswordAndKeys(t *testing.T) {
 		if msg := err.Error(); !strings.HasPrefix(msg, tt.name+"=") || strings.Contains(msg, tt.secret) || strings.Contains(msg, "MDEy") {
 			t.Errorf("%s: error %q names a secret", tt.name, msg)
 		}
+	}
+}
+
+func TestLoadReadsWebAuthnSettings(t *testing.T) {
+	c, err := Load(env(map[string]string{"CORS_ORIGINS": "http://localhost:5173"}))
+	if err != nil || c.WebAuthnRPID != "localhost" || !slices.Equal(c.WebAuthnOrigins, []string{"http://localhost:5173"}) {
+		t.Fatalf("defaults: %q %v, %v", c.WebAuthnRPID, c.WebAuthnOrigins, err)
+	}
+	c, err = Load(env(map[string]string{"WEBAUTHN_RP_ID": "Example.com", "WEBAUTHN_ORIGINS": "https://example.com, https://app.example.com:8443"}))
+	if err != nil || c.WebAuthnRPID != "example.com" || !slices.Equal(c.WebAuthnOrigins, []string{"https://example.com", "https://app.example.com:8443"}) {
+		t.Fatalf("set: %q %v, %v", c.WebAuthnRPID, c.WebAuthnOrigins, err)
 	}
 }

@@ -27,12 +27,14 @@ const (
 	kindRecoveryCodeUsed         = "recovery_code_used"
 	kindRecoveryCodesRegenerated = "recovery_codes_regenerated"
 	kindNewSignIn                = "new_sign_in"
+	kindPasskeyAdded             = "passkey_added"
 )
 
 // kinds lists every kind, for NewTemplates to parse.
 var kinds = []string{
 	kindPasswordReset, kindVerifyEmail, kindPasswordChanged, kindEmailChanged,
 	kindTotpEnabled, kindTotpDisabled, kindRecoveryCodeUsed, kindRecoveryCodesRegenerated, kindNewSignIn,
+	kindPasskeyAdded,
 }
 
 // Templates renders the application's messages. Every message has a text
@@ -143,6 +145,18 @@ func (t *Templates) EmailChanged(to, name, newEmail string, at time.Time) (Messa
 		Name:     name,
 		At:       humanTime(at),
 		NewEmail: newEmail,
+	})
+}
+
+// PasskeyAdded is the notice that a passkey named device was added at
+// at: one signs in without the password, so a user who did not add it is
+// told to remove it and reset the password.
+func (t *Templates) PasskeyAdded(to, name, device string, at time.Time) (Message, error) {
+	return t.render(kindPasskeyAdded, to, "A passkey was added to your "+t.appName+" account", templateData{
+		Name:      name,
+		Device:    device,
+		At:        humanTime(at),
+		ForgotURL: t.appURL + "/forgot-password",
 	})
 }
 

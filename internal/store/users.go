@@ -211,33 +211,16 @@ func (u *Users) ResetPassword(ctx context.Context, id, email string, hash []byte
 }
 
 func (u *Users) setPassword(ctx context.Context, id, email string, hash []byte) (User, error) {
-	oid, err := bson.ObjectIDFromHex(id)
-	if err != nil {
-		return User{}, ErrNotFound
-	}
-	filter := bson.D{{Key: "_id", Value: oid}}
+	filter := bson.D{{Key: "_id", Value: oid(id)}}
 	set := bson.D{{Key: "passwordHash", Value: hash}}
 	if email != "" {
 		filter = append(filter, bson.E{Key: "email", Value: email})
 		set = append(set, bson.E{Key: "emailVerified", Value: true})
 	}
-	ctx, cancel := context.WithTimeout(ctx, u.timeout)
-	defer cancel()
-	var doc userDoc
-	err = u.coll.FindOneAndUpdate(ctx, filter,
-		bson.D{
-			{Key: "$set", Value: set},
-			{Key: "$inc", Value: bson.D{{Key: "credentialVersion", Value: int64(1)}}},
-		},
-		options.FindOneAndUpdate().SetReturnDocument(options.After),
-	).Decode(&doc)
-	switch {
-	case errors.Is(err, mongo.ErrNoDocuments):
-		return User{}, ErrNotFound
-	case err != nil:
-		return User{}, classify("update password", err)
-	}
-	return doc.user(), nil
+	return u.findAndUpdate(ctx, "update password", filter, bson.D{
+		{Key: "$set", Value: set},
+		{Key: "$inc", Value: bson.D{{Key: "credentialVersion", Value: int64(1)}}},
+	})
 }
 
 // Rehash replaces the user's password hash with one of the same password
@@ -264,23 +247,23 @@ func (u *Users) Rehash(ctx context.Context, id string, old, hash []byte) error {
 // email (the address a verification link was sent to) and returns the
 // user. ErrNotFound when the user is gone or their email has changed.
 func (u *Users) MarkVerified(ctx context.Context, id, email string) (User, error) {
-	oid, err := bson.ObjectIDFromHex(id)
-	if err != nil {
-		return User{}, ErrNotFound
-	}
+	return u.findAndUpdate(ctx, "mark email verified",
+		bson.D{{Key: "_id", Value: oid(id)}, {Key: "email", Value: email}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "emailVerified", Value: true}}}})
+}
+
+// findAndUpdate runs one update and returns the user as updated;
+// ErrNotFound when filter matches no user.
+func (u *Users) findAndUpdate(ctx context.Context, op string, filter, update bson.D) (User, error) {
 	ctx, cancel := context.WithTimeout(ctx, u.timeout)
 	defer cancel()
 	var doc userDoc
-	err = u.coll.FindOneAndUpdate(ctx,
-		bson.D{{Key: "_id", Value: oid}, {Key: "email", Value: email}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "emailVerified", Value: true}}}},
-		options.FindOneAndUpdate().SetReturnDocument(options.After),
-	).Decode(&doc)
+	err := u.coll.FindOneAndUpdate(ctx, filter, update, options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&doc)
 	switch {
 	case errors.Is(err, mongo.ErrNoDocuments):
 		return User{}, ErrNotFound
 	case err != nil:
-		return User{}, classify("mark email verified", err)
+		return User{}, classify(op, err)
 	}
 	return doc.user(), nil
 }
@@ -378,21 +361,16 @@ func (u *Users) SetRecoveryCodes(ctx context.Context, id string, hashes []string
 // it was there and how many are left. Callers guard against two requests
 // spending one code at once (FerretDB updates read, then write).
 func (u *Users) UseRecoveryCode(ctx context.Context, id, hash string) (remaining int, ok bool, err error) {
-	ctx, cancel := context.WithTimeout(ctx, u.timeout)
-	defer cancel()
-	var doc userDoc
-	err = u.coll.FindOneAndUpdate(ctx,
+	user, err := u.findAndUpdate(ctx, "use recovery code",
 		bson.D{{Key: "_id", Value: oid(id)}, {Key: "recoveryCodes", Value: hash}},
-		bson.D{{Key: "$pull", Value: bson.D{{Key: "recoveryCodes", Value: hash}}}},
-		options.FindOneAndUpdate().SetReturnDocument(options.After),
-	).Decode(&doc)
+		bson.D{{Key: "$pull", Value: bson.D{{Key: "recoveryCodes", Value: hash}}}})
 	switch {
-	case errors.Is(err, mongo.ErrNoDocuments):
+	case errors.Is(err, ErrNotFound):
 		return 0, false, nil
 	case err != nil:
-		return 0, false, classify("use recovery code", err)
+		return 0, false, err
 	}
-	return len(doc.RecoveryCodes), true, nil
+	return len(user.RecoveryCodes), true, nil
 }
 
 // SeeDevice records that the user signed in from device (a digest of

@@ -140,6 +140,27 @@ async function registerWithTotpViaApi(user) {
   return { gql, app: authenticator(secret, step), recoveryCodes };
 }
 
+/**
+ * A platform authenticator with user verification and discoverable
+ * credentials (a laptop's fingerprint reader) in this page's tab, through the
+ * DevTools protocol. With presence simulated it answers each request at once,
+ * standing in for the user's touch, a conditional (autofill) request too, as
+ * if the user picked the passkey from the list; presence(false) leaves such a
+ * request waiting, as a browser does until the user picks.
+ */
+async function virtualAuthenticator(context, page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("WebAuthn.enable");
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: { protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+  return {
+    presence: (enabled) => cdp.send("WebAuthn.setAutomaticPresenceSimulation", { authenticatorId, enabled }),
+    /** [{ credentialId, isResidentCredential, rpId, userHandle, signCount }], ids base64 (not base64url). */
+    credentials: async () => (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials,
+  };
+}
+
 const RECOVERY_CODE = /^[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}$/i; // 16 base32 characters
 
 /** The security log on /security as [{ id, kind, at, device, ip }], after "Load more" until it is all there (at most `pages` pages). */
@@ -1080,6 +1101,154 @@ test("o. the urql screen asks for the second step too: a recovery code works onc
     await page.goto(app("/"));
     await page.locator('[data-testid="user-name"]').waitFor();
     assert.equal(await headerName(page), user.name);
+    assert.deepEqual(page.pageErrors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("p. passkeys: add one on the Security page, sign in with it (button, autofill, urql), remove it: then it is refused", { timeout: 90_000 }, async () => {
+  // 1000 px wide: this page makes docs/passkeys.png.
+  const { context, page } = await newPage({ viewport: { width: 1000, height: 760 } });
+  const paths = [];
+  page.on("framenavigated", (f) => f === page.mainFrame() && paths.push(new URL(f.url()).pathname));
+  try {
+    const authenticator = await virtualAuthenticator(context, page);
+    const user = newUser("Grace Hopper");
+    await signUpUI(page, user);
+    await page.locator("header nav a", { hasText: "Security" }).click();
+    const section = page.locator('[data-testid="passkeys"]');
+    await section.locator('[data-testid="no-passkeys"]').waitFor();
+
+    // Add one: the name first (the device's is offered; a blank one is refused before anything is made) ...
+    await section.locator('[data-testid="add-passkey"]').click();
+    const form = section.locator('[data-testid="add-passkey-form"]');
+    const nameField = form.locator('input[name="name"]');
+    assert.equal(await nameField.inputValue(), "Headless Chrome on Linux");
+    await nameField.fill("   ");
+    await form.locator('button[type="submit"]').click();
+    await form.locator('[data-field="name"] [data-testid="error-name"]').waitFor();
+    assert.equal((await authenticator.credentials()).length, 0, "nothing made for a blank name");
+    // ... then the authenticator makes it and the server keeps it.
+    await nameField.fill("Test laptop");
+    await form.locator('button[type="submit"]').click();
+    const row = section.locator('[data-testid="passkey"]');
+    await failOnFormError(page, row.waitFor());
+    assert.equal(await row.count(), 1);
+    assert.equal(await row.locator('[data-testid="passkey-name"]').innerText(), "Test laptop");
+    assert.equal(await row.locator('[data-testid="passkey-last-used"]').getAttribute("data-used"), "false");
+    assert.match(await section.locator('[data-testid="passkeys-message"]').innerText(), /“Test laptop” added/);
+    // A discoverable credential for localhost whose user handle is the account's id, listed under its credential id.
+    const meId = await page.evaluate(async (url) => {
+      const r = await fetch(url, { method: "POST", credentials: "include", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ query: "{ me { id } }" }) });
+      return (await r.json()).data.me.id;
+    }, stack.graphqlUrl);
+    const held = await authenticator.credentials();
+    assert.equal(held.length, 1);
+    assert.deepEqual([held[0].isResidentCredential, held[0].rpId], [true, "localhost"]);
+    assert.equal(Buffer.from(held[0].userHandle, "base64").toString("hex"), meId);
+    assert.equal(await row.getAttribute("data-passkey-id"), Buffer.from(held[0].credentialId, "base64").toString("base64url"));
+    await shot(page, "30-passkey-added");
+
+    // The same device again: the server excludes the passkey it has, and the browser makes no second one.
+    await section.locator('[data-testid="add-passkey"]').click();
+    await nameField.fill("Test laptop again");
+    await form.locator('button[type="submit"]').click();
+    const addError = form.locator('[data-testid="form-error"]');
+    await addError.waitFor();
+    assert.equal(await addError.getAttribute("data-code"), "InvalidStateError");
+    assert.match(await addError.innerText(), /already has a passkey/);
+    assert.equal((await authenticator.credentials()).length, 1);
+    await form.locator("button", { hasText: "Cancel" }).click();
+
+    // Signed out, the sign-in page waits with an autofill request (presence off: no passkey picked yet);
+    // "Sign in with a passkey" aborts it (a browser takes one request at a time) and signs in, nothing typed.
+    await authenticator.presence(false);
+    await signOutUI(page);
+    assert.equal(await page.locator('[data-testid="signin-form"] input[name="email"]').getAttribute("autocomplete"), "username webauthn");
+    await page.locator('[data-testid="signin-form"][data-passkey-autofill="waiting"]').waitFor();
+    await shot(page, "31-sign-in-passkey");
+    await authenticator.presence(true);
+    await page.locator('[data-testid="signin-form"] [data-testid="passkey-sign-in"]').click();
+    await failOnFormError(page, page.waitForURL((u) => u.pathname === "/"));
+    await page.locator('[data-testid="user-name"]').waitFor();
+    assert.equal(await headerName(page), user.name);
+    assert.equal(await page.locator('[data-testid="second-step"]').count(), 0);
+
+    // Autofill: with presence on, the authenticator answers the sign-in page's conditional request at once,
+    // as a user picking the passkey under the email field: signed out, then in again without a click.
+    paths.length = 0;
+    await page.locator('[data-testid="sign-out"]').click();
+    await failOnFormError(
+      page,
+      until("signed out, then in again by autofill", async () => paths.includes("/signin") && pathOf(page) === "/" && (await page.locator('[data-testid="user-name"]').count()) === 1),
+    );
+    assert.equal(await headerName(page), user.name);
+
+    // The urql screen's button.
+    await authenticator.presence(false);
+    await page.goto(app("/urql"));
+    await page.locator('[data-testid="urql-me"]').waitFor();
+    await page.locator('[data-testid="urql-sign-out"]').click();
+    await page.locator('[data-testid="urql-signin-form"][data-passkey-autofill="waiting"]').waitFor();
+    await authenticator.presence(true);
+    await page.locator('[data-testid="urql-signin-form"] [data-testid="passkey-sign-in"]').click();
+    await failOnFormError(page, page.locator('[data-testid="urql-me"]').waitFor());
+    assert.equal(await page.locator('[data-testid="urql-user-name"]').innerText(), user.name);
+
+    // Listed as used; the log: PASSKEY_ADDED, then three sign-ins.
+    await page.goto(app("/security"));
+    await row.waitFor();
+    assert.equal(await row.locator('[data-testid="passkey-last-used"]').getAttribute("data-used"), "true");
+    const events = await readSecurityLog(page);
+    log(`p: the security log:\n${events.map((e) => `  ${e.at}  ${e.kind}`).join("\n")}`);
+    const addedAt = events.findIndex((e) => e.kind === "PASSKEY_ADDED");
+    assert.ok(addedAt > 0, `PASSKEY_ADDED is listed: ${events.map((e) => e.kind)}`);
+    assert.equal(events[addedAt].words, "Passkey added");
+    const since = events.slice(0, addedAt).map((e) => e.kind);
+    assert.equal(since.filter((k) => k === "SIGNED_IN").length, 3, `button, autofill and urql: ${since}`);
+    assert.equal(since.filter((k) => k === "SIGN_IN_FAILED").length, 0, `${since}`);
+    const box = await section.evaluate((el) => {
+      el.scrollIntoView({ block: "center" });
+      const r = el.getBoundingClientRect();
+      return { y: r.top + window.scrollY, height: r.height };
+    });
+    await page.screenshot({ path: path.join(repoRoot, "docs", "passkeys.png"), fullPage: true, clip: { x: 0, y: Math.max(0, box.y - 16), width: 1000, height: box.height + 32 } });
+    await shot(page, "32-security-passkeys");
+
+    // Remove it (after a confirmation): the device still holds it, but it signs in no more.
+    await row.locator('[data-testid="remove-passkey"]').click();
+    await row.locator('[data-testid="confirm-remove"]').waitFor();
+    assert.equal(await row.count(), 1, "nothing removed before the confirmation");
+    await row.locator('[data-testid="confirm-remove-passkey"]').click();
+    await failOnFormError(page, section.locator('[data-testid="no-passkeys"]').waitFor());
+    assert.match(await section.locator('[data-testid="passkeys-message"]').innerText(), /“Test laptop” removed/);
+    await until("PASSKEY_REMOVED at the top of the log", async () => (await page.locator('[data-testid="security-event"]').first().getAttribute("data-kind")) === "PASSKEY_REMOVED");
+    assert.equal((await authenticator.credentials()).length, 1, "the device still holds it");
+
+    await authenticator.presence(false);
+    await signOutUI(page);
+    await page.locator('[data-testid="signin-form"][data-passkey-autofill="waiting"]').waitFor();
+    await authenticator.presence(true);
+    await page.locator('[data-testid="signin-form"] [data-testid="passkey-sign-in"]').click();
+    const refused = page.locator('[data-testid="passkey-signin"] [data-testid="form-error"]');
+    await refused.waitFor();
+    assert.equal(await refused.getAttribute("data-code"), "INVALID_CREDENTIALS");
+    assert.match(await refused.innerText(), /not \(or no longer\) registered here/);
+    assert.equal(pathOf(page), "/signin");
+    assert.equal(await page.locator('[data-testid="user-name"]').count(), 0);
+    await shot(page, "33-passkey-refused");
+
+    // The password still signs in, and the log shows the refused passkey.
+    await authenticator.presence(false);
+    await signInUI(page, user);
+    await page.goto(app("/security"));
+    const kinds = (await readSecurityLog(page)).map((e) => e.kind);
+    assert.deepEqual(
+      kinds.filter((k) => ["SIGNED_IN", "SIGN_IN_FAILED", "PASSKEY_REMOVED", "PASSKEY_ADDED"].includes(k)).slice(0, 3),
+      ["SIGNED_IN", "SIGN_IN_FAILED", "PASSKEY_REMOVED"],
+      `newest first: ${kinds}`,
+    );
     assert.deepEqual(page.pageErrors, []);
   } finally {
     await context.close();

@@ -305,6 +305,10 @@ export async function startStack() {
               // ...and fail more sign-ins and codes from it (on purpose) than the default 20 per 15 minutes;
               // the per-email limit (5) stays, scenario b2 needs it.
               LOGIN_LIMIT_PER_IP: "1000",
+              // Passkeys: the relying party is the app's host and the ceremonies come from the app's origin
+              // (WEBAUTHN_ORIGINS defaults to CORS_ORIGINS, the same here; named so as not to rely on that).
+              WEBAUTHN_RP_ID: "localhost",
+              WEBAUTHN_ORIGINS: appUrl,
             }),
           },
           serverLog,

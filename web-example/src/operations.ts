@@ -6,6 +6,7 @@ import type {
   CardFieldsFragment,
   DeckFieldsFragment,
   DeckQuery,
+  PasskeyFieldsFragment,
   SecurityEventsQuery,
   SessionsQuery,
   UserFieldsFragment,
@@ -18,6 +19,7 @@ export type Card = CardFieldsFragment;
 export type DeckSummary = DeckFieldsFragment;
 export type DeckWithCards = NonNullable<DeckQuery["deck"]>;
 export type SecurityEvent = SecurityEventsQuery["securityEvents"]["edges"][number]["node"];
+export type Passkey = PasskeyFieldsFragment;
 
 export const USER_FIELDS = graphql(`
   fragment UserFields on User {
@@ -173,6 +175,57 @@ export const SECURITY_EVENTS = graphql(`
         hasNextPage
         endCursor
       }
+    }
+  }
+`);
+
+export const PASSKEY_FIELDS = graphql(`
+  fragment PasskeyFields on Passkey {
+    id
+    name
+    createdAt
+    lastUsedAt
+  }
+`);
+
+export const PASSKEYS = graphql(`
+  query Passkeys {
+    passkeys {
+      ...PasskeyFields
+    }
+  }
+`);
+
+export const BEGIN_PASSKEY_REGISTRATION = graphql(`
+  mutation BeginPasskeyRegistration {
+    beginPasskeyRegistration
+  }
+`);
+
+export const FINISH_PASSKEY_REGISTRATION = graphql(`
+  mutation FinishPasskeyRegistration($name: String!, $credential: JSON!) {
+    finishPasskeyRegistration(name: $name, credential: $credential) {
+      ...PasskeyFields
+    }
+  }
+`);
+
+export const REMOVE_PASSKEY = graphql(`
+  mutation RemovePasskey($id: ID!) {
+    removePasskey(id: $id)
+  }
+`);
+
+export const BEGIN_PASSKEY_SIGN_IN = graphql(`
+  mutation BeginPasskeySignIn {
+    beginPasskeySignIn
+  }
+`);
+
+export const FINISH_PASSKEY_SIGN_IN = graphql(`
+  mutation FinishPasskeySignIn($credential: JSON!) {
+    finishPasskeySignIn(credential: $credential) {
+      ...UserFields
     }
   }
 `);

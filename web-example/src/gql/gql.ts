@@ -33,6 +33,13 @@ type Documents = {
     "\n  mutation DisableTotp($currentPassword: String!, $code: String!) {\n    disableTotp(currentPassword: $currentPassword, code: $code)\n  }\n": typeof types.DisableTotpDocument,
     "\n  mutation RegenerateRecoveryCodes($currentPassword: String!) {\n    regenerateRecoveryCodes(currentPassword: $currentPassword)\n  }\n": typeof types.RegenerateRecoveryCodesDocument,
     "\n  query SecurityEvents($first: Int = 20, $after: String) {\n    securityEvents(first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          kind\n          at\n          ip\n          userAgent\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.SecurityEventsDocument,
+    "\n  fragment PasskeyFields on Passkey {\n    id\n    name\n    createdAt\n    lastUsedAt\n  }\n": typeof types.PasskeyFieldsFragmentDoc,
+    "\n  query Passkeys {\n    passkeys {\n      ...PasskeyFields\n    }\n  }\n": typeof types.PasskeysDocument,
+    "\n  mutation BeginPasskeyRegistration {\n    beginPasskeyRegistration\n  }\n": typeof types.BeginPasskeyRegistrationDocument,
+    "\n  mutation FinishPasskeyRegistration($name: String!, $credential: JSON!) {\n    finishPasskeyRegistration(name: $name, credential: $credential) {\n      ...PasskeyFields\n    }\n  }\n": typeof types.FinishPasskeyRegistrationDocument,
+    "\n  mutation RemovePasskey($id: ID!) {\n    removePasskey(id: $id)\n  }\n": typeof types.RemovePasskeyDocument,
+    "\n  mutation BeginPasskeySignIn {\n    beginPasskeySignIn\n  }\n": typeof types.BeginPasskeySignInDocument,
+    "\n  mutation FinishPasskeySignIn($credential: JSON!) {\n    finishPasskeySignIn(credential: $credential) {\n      ...UserFields\n    }\n  }\n": typeof types.FinishPasskeySignInDocument,
     "\n  subscription SessionEnded {\n    sessionEnded {\n      reason\n    }\n  }\n": typeof types.SessionEndedDocument,
     "\n  fragment DeckFields on Deck {\n    id\n    title\n    createdAt\n    cardCount\n    dueCount\n  }\n": typeof types.DeckFieldsFragmentDoc,
     "\n  fragment CardFields on Card {\n    id\n    front\n    back\n    dueAt\n    intervalDays\n    ease\n    reviews\n  }\n": typeof types.CardFieldsFragmentDoc,
@@ -49,6 +56,8 @@ type Documents = {
     "\n  query UrqlMe {\n    me {\n      id\n      email\n      name\n      emailVerified\n    }\n  }\n": typeof types.UrqlMeDocument,
     "\n  mutation UrqlLogin($input: LoginInput!) {\n    login(input: $input) {\n      id\n      email\n      name\n    }\n  }\n": typeof types.UrqlLoginDocument,
     "\n  mutation UrqlVerifySecondFactor($code: String!) {\n    verifySecondFactor(code: $code) {\n      id\n      email\n      name\n    }\n  }\n": typeof types.UrqlVerifySecondFactorDocument,
+    "\n  mutation UrqlBeginPasskeySignIn {\n    beginPasskeySignIn\n  }\n": typeof types.UrqlBeginPasskeySignInDocument,
+    "\n  mutation UrqlFinishPasskeySignIn($credential: JSON!) {\n    finishPasskeySignIn(credential: $credential) {\n      id\n      email\n      name\n    }\n  }\n": typeof types.UrqlFinishPasskeySignInDocument,
     "\n  mutation UrqlLogout {\n    logout\n  }\n": typeof types.UrqlLogoutDocument,
     "\n  mutation UrqlResendVerificationEmail {\n    resendVerificationEmail\n  }\n": typeof types.UrqlResendVerificationEmailDocument,
 };
@@ -72,6 +81,13 @@ const documents: Documents = {
     "\n  mutation DisableTotp($currentPassword: String!, $code: String!) {\n    disableTotp(currentPassword: $currentPassword, code: $code)\n  }\n": types.DisableTotpDocument,
     "\n  mutation RegenerateRecoveryCodes($currentPassword: String!) {\n    regenerateRecoveryCodes(currentPassword: $currentPassword)\n  }\n": types.RegenerateRecoveryCodesDocument,
     "\n  query SecurityEvents($first: Int = 20, $after: String) {\n    securityEvents(first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          kind\n          at\n          ip\n          userAgent\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.SecurityEventsDocument,
+    "\n  fragment PasskeyFields on Passkey {\n    id\n    name\n    createdAt\n    lastUsedAt\n  }\n": types.PasskeyFieldsFragmentDoc,
+    "\n  query Passkeys {\n    passkeys {\n      ...PasskeyFields\n    }\n  }\n": types.PasskeysDocument,
+    "\n  mutation BeginPasskeyRegistration {\n    beginPasskeyRegistration\n  }\n": types.BeginPasskeyRegistrationDocument,
+    "\n  mutation FinishPasskeyRegistration($name: String!, $credential: JSON!) {\n    finishPasskeyRegistration(name: $name, credential: $credential) {\n      ...PasskeyFields\n    }\n  }\n": types.FinishPasskeyRegistrationDocument,
+    "\n  mutation RemovePasskey($id: ID!) {\n    removePasskey(id: $id)\n  }\n": types.RemovePasskeyDocument,
+    "\n  mutation BeginPasskeySignIn {\n    beginPasskeySignIn\n  }\n": types.BeginPasskeySignInDocument,
+    "\n  mutation FinishPasskeySignIn($credential: JSON!) {\n    finishPasskeySignIn(credential: $credential) {\n      ...UserFields\n    }\n  }\n": types.FinishPasskeySignInDocument,
     "\n  subscription SessionEnded {\n    sessionEnded {\n      reason\n    }\n  }\n": types.SessionEndedDocument,
     "\n  fragment DeckFields on Deck {\n    id\n    title\n    createdAt\n    cardCount\n    dueCount\n  }\n": types.DeckFieldsFragmentDoc,
     "\n  fragment CardFields on Card {\n    id\n    front\n    back\n    dueAt\n    intervalDays\n    ease\n    reviews\n  }\n": types.CardFieldsFragmentDoc,
@@ -88,6 +104,8 @@ const documents: Documents = {
     "\n  query UrqlMe {\n    me {\n      id\n      email\n      name\n      emailVerified\n    }\n  }\n": types.UrqlMeDocument,
     "\n  mutation UrqlLogin($input: LoginInput!) {\n    login(input: $input) {\n      id\n      email\n      name\n    }\n  }\n": types.UrqlLoginDocument,
     "\n  mutation UrqlVerifySecondFactor($code: String!) {\n    verifySecondFactor(code: $code) {\n      id\n      email\n      name\n    }\n  }\n": types.UrqlVerifySecondFactorDocument,
+    "\n  mutation UrqlBeginPasskeySignIn {\n    beginPasskeySignIn\n  }\n": types.UrqlBeginPasskeySignInDocument,
+    "\n  mutation UrqlFinishPasskeySignIn($credential: JSON!) {\n    finishPasskeySignIn(credential: $credential) {\n      id\n      email\n      name\n    }\n  }\n": types.UrqlFinishPasskeySignInDocument,
     "\n  mutation UrqlLogout {\n    logout\n  }\n": types.UrqlLogoutDocument,
     "\n  mutation UrqlResendVerificationEmail {\n    resendVerificationEmail\n  }\n": types.UrqlResendVerificationEmailDocument,
 };
@@ -185,6 +203,34 @@ export function graphql(source: "\n  query SecurityEvents($first: Int = 20, $aft
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  fragment PasskeyFields on Passkey {\n    id\n    name\n    createdAt\n    lastUsedAt\n  }\n"): (typeof documents)["\n  fragment PasskeyFields on Passkey {\n    id\n    name\n    createdAt\n    lastUsedAt\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Passkeys {\n    passkeys {\n      ...PasskeyFields\n    }\n  }\n"): (typeof documents)["\n  query Passkeys {\n    passkeys {\n      ...PasskeyFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation BeginPasskeyRegistration {\n    beginPasskeyRegistration\n  }\n"): (typeof documents)["\n  mutation BeginPasskeyRegistration {\n    beginPasskeyRegistration\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation FinishPasskeyRegistration($name: String!, $credential: JSON!) {\n    finishPasskeyRegistration(name: $name, credential: $credential) {\n      ...PasskeyFields\n    }\n  }\n"): (typeof documents)["\n  mutation FinishPasskeyRegistration($name: String!, $credential: JSON!) {\n    finishPasskeyRegistration(name: $name, credential: $credential) {\n      ...PasskeyFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RemovePasskey($id: ID!) {\n    removePasskey(id: $id)\n  }\n"): (typeof documents)["\n  mutation RemovePasskey($id: ID!) {\n    removePasskey(id: $id)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation BeginPasskeySignIn {\n    beginPasskeySignIn\n  }\n"): (typeof documents)["\n  mutation BeginPasskeySignIn {\n    beginPasskeySignIn\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation FinishPasskeySignIn($credential: JSON!) {\n    finishPasskeySignIn(credential: $credential) {\n      ...UserFields\n    }\n  }\n"): (typeof documents)["\n  mutation FinishPasskeySignIn($credential: JSON!) {\n    finishPasskeySignIn(credential: $credential) {\n      ...UserFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  subscription SessionEnded {\n    sessionEnded {\n      reason\n    }\n  }\n"): (typeof documents)["\n  subscription SessionEnded {\n    sessionEnded {\n      reason\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -246,6 +292,14 @@ export function graphql(source: "\n  mutation UrqlLogin($input: LoginInput!) {\n
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation UrqlVerifySecondFactor($code: String!) {\n    verifySecondFactor(code: $code) {\n      id\n      email\n      name\n    }\n  }\n"): (typeof documents)["\n  mutation UrqlVerifySecondFactor($code: String!) {\n    verifySecondFactor(code: $code) {\n      id\n      email\n      name\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UrqlBeginPasskeySignIn {\n    beginPasskeySignIn\n  }\n"): (typeof documents)["\n  mutation UrqlBeginPasskeySignIn {\n    beginPasskeySignIn\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UrqlFinishPasskeySignIn($credential: JSON!) {\n    finishPasskeySignIn(credential: $credential) {\n      id\n      email\n      name\n    }\n  }\n"): (typeof documents)["\n  mutation UrqlFinishPasskeySignIn($credential: JSON!) {\n    finishPasskeySignIn(credential: $credential) {\n      id\n      email\n      name\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -16,13 +16,14 @@ import {
 } from "../operations";
 import { useRetryAfter } from "../retryAfter";
 import { useLocation } from "../router";
+import { Passkeys } from "./Passkeys";
 
 /** How many log entries a page shows unless ?first=N (1 to 100) says otherwise. */
 const LOG_PAGE_SIZE = 20;
 
 /**
- * /security: two-step sign-in (TOTP) on or off, recovery codes, and the
- * account's security log. `?first=N` sets the log's page size.
+ * /security: two-step sign-in (TOTP) on or off, recovery codes, passkeys,
+ * and the account's security log. `?first=N` sets the log's page size.
  */
 export function Security({ me }: { me: User }) {
   const loc = useLocation();
@@ -31,6 +32,7 @@ export function Security({ me }: { me: User }) {
   return (
     <>
       <TwoStep me={me} />
+      <Passkeys />
       <SecurityLog first={first} />
     </>
   );

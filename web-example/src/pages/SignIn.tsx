@@ -2,7 +2,8 @@ import { useApolloClient } from "@apollo/client/react";
 import { useState, type FormEvent } from "react";
 import { Field, Flash, FormError } from "../Field";
 import { codeOf, formatSeconds, noErrors, toFormErrors, type FormErrors } from "../errors";
-import { LOGIN, type User } from "../operations";
+import { BEGIN_PASSKEY_SIGN_IN, FINISH_PASSKEY_SIGN_IN, LOGIN, type User } from "../operations";
+import { PasskeyButton, usePasskeySignIn } from "../PasskeySignIn";
 import { useRetryAfter } from "../retryAfter";
 import { Link, navigate, nextPath, useLocation } from "../router";
 import { afterSignIn } from "../session";
@@ -18,6 +19,19 @@ export function SignIn({ me, meLoading }: { me: User | null; meLoading: boolean 
   // RATE_LIMITED: keep the button off until retryAfter has passed.
   const retry = useRetryAfter();
   const blockedFor = retry.waitSeconds;
+  const showForm = !(me && !meLoading);
+  // A passkey verified the user: no second step follows.
+  const passkey = usePasskeySignIn(
+    {
+      begin: async () => (await client.mutate({ mutation: BEGIN_PASSKEY_SIGN_IN, fetchPolicy: "no-cache" })).data!.beginPasskeySignIn,
+      finish: async (credential) => {
+        const { data } = await client.mutate({ mutation: FINISH_PASSKEY_SIGN_IN, variables: { credential } });
+        await afterSignIn(client, data!.finishPasskeySignIn);
+        navigate(nextPath(loc.search), { replace: true });
+      },
+    },
+    showForm,
+  );
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -44,13 +58,13 @@ export function SignIn({ me, meLoading }: { me: User | null; meLoading: boolean 
     <div className="card narrow">
       <h1>Sign in</h1>
       <Flash message={loc.flash} />
-      {me && !meLoading ? (
+      {!showForm ? (
         <p>
           You are signed in as <strong>{me.name}</strong>. <Link to={nextPath(loc.search)}>Continue</Link>
         </p>
       ) : (
-        <form onSubmit={submit} noValidate data-testid="signin-form">
-          <Field label="Email" name="email" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} error={errors.fields.email} />
+        <form onSubmit={submit} noValidate data-testid="signin-form" data-passkey-autofill={passkey.autofill}>
+          <Field label="Email" name="email" type="email" autoComplete="username webauthn" value={email} onChange={(e) => setEmail(e.target.value)} error={errors.fields.email} />
           <Field label="Password" name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} error={errors.fields.password} />
           <p className="small field-aside">
             <Link to={email.trim() ? `/forgot-password?email=${encodeURIComponent(email.trim())}` : "/forgot-password"} data-testid="forgot-password">
@@ -58,9 +72,10 @@ export function SignIn({ me, meLoading }: { me: User | null; meLoading: boolean 
             </Link>
           </p>
           <FormError message={errors.form} code={errors.codes[0]} />
-          <button type="submit" disabled={busy || blockedFor > 0}>
+          <button type="submit" disabled={busy || blockedFor > 0 || passkey.busy !== false}>
             {blockedFor > 0 ? `Sign in (wait ${formatSeconds(blockedFor)})` : busy ? "Signing in…" : "Sign in"}
           </button>
+          <PasskeyButton passkey={passkey} disabled={busy} />
           <p className="muted">
             No account? <Link to={`/signup${loc.search}`}>Sign up</Link>
           </p>

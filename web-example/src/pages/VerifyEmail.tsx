@@ -2,7 +2,7 @@ import type { ApolloClient } from "@apollo/client";
 import { useApolloClient } from "@apollo/client/react";
 import { useEffect, useState } from "react";
 import { describeError, graphQLErrorsOf } from "../errors";
-import { VERIFY_EMAIL, type User } from "../operations";
+import { ME, VERIFY_EMAIL, type User } from "../operations";
 import { Link, useLocation } from "../router";
 
 type Outcome = { verified: User } | { badToken: true } | { failed: string };
@@ -20,8 +20,13 @@ function verifyOnce(client: ApolloClient, token: string): Promise<Outcome> {
     // The answer is the User with its id and emailVerified: true. Apollo's
     // normalized cache merges it into User:<id>, which `me` points at when this
     // browser is signed in as that user, so the banner goes at once.
+    // A `me` that the page load sent before the mutation may answer after it
+    // with the old emailVerified; asking again once verified settles it.
     p = client.mutate({ mutation: VERIFY_EMAIL, variables: { token } }).then(
-      ({ data }): Outcome => ({ verified: data!.verifyEmail }),
+      async ({ data }): Promise<Outcome> => {
+        await client.refetchQueries({ include: [ME] }).catch(() => undefined);
+        return { verified: data!.verifyEmail };
+      },
       (err): Outcome => {
         const errors = graphQLErrorsOf(err);
         if (errors.some((e) => e.extensions?.code === "BAD_USER_INPUT" && e.extensions?.field === "token")) return { badToken: true };

@@ -1,15 +1,18 @@
 // The same sign-in / me / sign-out flow with urql instead of Apollo Client,
 // to show that the server needs nothing client-specific: JSON POSTs with
 // credentials: "include". An account with two-step sign-in answers login with
-// SECOND_FACTOR_REQUIRED; the shared second-step form then asks for the code. The pages a mailed link opens (reset password,
-// verify email) and the strength hint live in the Apollo app; this one shows
-// the verification banner with the shared component and links to "forgot password".
+// SECOND_FACTOR_REQUIRED; the shared second-step form then asks for the code.
+// "Sign in with a passkey" (and the passkey autofill) is shared too. The pages
+// a mailed link opens (reset password, verify email), the strength hint and
+// adding passkeys live in the Apollo app; this one shows the verification
+// banner with the shared component and links to "forgot password".
 import { useCallback, useState, type FormEvent } from "react";
 import { Client, Provider, cacheExchange, fetchExchange, useMutation, useQuery } from "urql";
 import { GRAPHQL_URL } from "../config";
 import { graphql } from "../gql";
 import { Field, FormError } from "../Field";
 import { codeOf, noErrors, toFormErrors, type FormErrors } from "../errors";
+import { PasskeyButton, usePasskeySignIn } from "../PasskeySignIn";
 import { SecondFactorForm } from "../SecondFactorForm";
 import { VerifyBanner } from "../VerifyBanner";
 
@@ -51,6 +54,20 @@ const VERIFY_SECOND_FACTOR = graphql(`
     }
   }
 `);
+const BEGIN_PASSKEY_SIGN_IN = graphql(`
+  mutation UrqlBeginPasskeySignIn {
+    beginPasskeySignIn
+  }
+`);
+const FINISH_PASSKEY_SIGN_IN = graphql(`
+  mutation UrqlFinishPasskeySignIn($credential: JSON!) {
+    finishPasskeySignIn(credential: $credential) {
+      id
+      email
+      name
+    }
+  }
+`);
 const LOGOUT = graphql(`
   mutation UrqlLogout {
     logout
@@ -82,6 +99,8 @@ function UrqlSession() {
   const [{ data, fetching, error }, reexecute] = useQuery({ query: ME, requestPolicy: "network-only" });
   const [, login] = useMutation(LOGIN);
   const [, verifySecondFactor] = useMutation(VERIFY_SECOND_FACTOR);
+  const [, beginPasskeySignIn] = useMutation(BEGIN_PASSKEY_SIGN_IN);
+  const [, finishPasskeySignIn] = useMutation(FINISH_PASSKEY_SIGN_IN);
   const [, logout] = useMutation(LOGOUT);
   const [, resendMutation] = useMutation(RESEND_VERIFICATION_EMAIL);
   const [email, setEmail] = useState("");
@@ -127,6 +146,23 @@ function UrqlSession() {
     [verifySecondFactor, reexecute],
   );
 
+  const me = data?.me ?? null;
+  const passkey = usePasskeySignIn(
+    {
+      begin: async () => {
+        const res = await beginPasskeySignIn({});
+        if (res.error) throw res.error.graphQLErrors.length ? res.error : res.error.networkError ?? res.error;
+        return res.data!.beginPasskeySignIn;
+      },
+      finish: async (credential) => {
+        const res = await finishPasskeySignIn({ credential });
+        if (res.error) throw res.error.graphQLErrors.length ? res.error : res.error.networkError ?? res.error;
+        refresh();
+      },
+    },
+    !fetching && !me && !secondStep,
+  );
+
   async function signOut() {
     setBusy(true);
     const res = await logout({});
@@ -138,7 +174,6 @@ function UrqlSession() {
     refresh();
   }
 
-  const me = data?.me ?? null;
   return (
     <div className="card narrow" data-testid="urql-app">
       <h1>urql client</h1>
@@ -162,11 +197,11 @@ function UrqlSession() {
           <SecondFactorForm verify={verify} onRestart={() => setSecondStep(false)} />
         </div>
       ) : (
-        <form onSubmit={signIn} noValidate data-testid="urql-signin-form">
+        <form onSubmit={signIn} noValidate data-testid="urql-signin-form" data-passkey-autofill={passkey.autofill}>
           <p className="muted" data-testid="urql-anonymous">
             Not signed in.
           </p>
-          <Field label="Email" name="email" type="email" autoComplete="username" value={email} onChange={(e) => setEmail(e.target.value)} error={errors.fields.email} />
+          <Field label="Email" name="email" type="email" autoComplete="username webauthn" value={email} onChange={(e) => setEmail(e.target.value)} error={errors.fields.email} />
           <Field label="Password" name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} error={errors.fields.password} />
           <p className="small field-aside">
             <a href="/forgot-password" data-testid="forgot-password">
@@ -174,9 +209,10 @@ function UrqlSession() {
             </a>
           </p>
           <FormError message={errors.form} code={errors.codes[0]} />
-          <button type="submit" disabled={busy}>
+          <button type="submit" disabled={busy || passkey.busy !== false}>
             {busy ? "Signing in…" : "Sign in"}
           </button>
+          <PasskeyButton passkey={passkey} disabled={busy} />
         </form>
       )}
       <p className="muted small">
