@@ -46,9 +46,6 @@ import (
 // accessLogEvery bounds how long a request line waits in its batch.
 const accessLogEvery = 100 * time.Millisecond
 
-// smtpTimeout bounds one delivery to the SMTP server, connection included.
-const smtpTimeout = 30 * time.Second
-
 // headerReadTimeout bounds how long a client may take to send a request's
 // headers (slow-loris clients); bodies: bodyReadTimeout.
 const headerReadTimeout = 10 * time.Second
@@ -136,7 +133,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	background.Go(func() { sender.Run(bgCtx) })
 	// The sweeper sweeps only where the database turned the TTL index
 	// down (FerretDB), which it learns once the indexes are created.
-	every := min(securityLogSweepEvery, max(time.Second, cfg.SecurityLogRetention/4))
+	// A retention under 40 minutes is swept every quarter of it.
+	every := min(securitylog.DefaultSweepEvery, max(time.Second, cfg.SecurityLogRetention/4))
 	sweeper := securitylog.NewSweeper(stores.security, stores.redis, cfg.SecurityLogRetention, every, logger)
 	background.Go(func() { sweeper.Run(bgCtx) })
 	defer func() { stopBackground(); background.Wait() }()
@@ -240,12 +238,6 @@ func newAccounts(cfg config.Config, logger *slog.Logger, stores *stores, keys *s
 	return accounts, sender, nil
 }
 
-// securityLogSweepEvery is how often, where the database has no TTL
-// indexes (FerretDB), one instance removes security log events past
-// SECURITY_LOG_RETENTION (more often for a retention under 40 minutes: a
-// quarter of it).
-const securityLogSweepEvery = 10 * time.Minute
-
 // requestClient is the client address and User-Agent of the request
 // behind ctx, for the security log.
 func requestClient(ctx context.Context) (ip, userAgent string) {
@@ -284,7 +276,6 @@ func mailTransport(cfg config.Config, logger *slog.Logger) (mail.Transport, erro
 		Username: cfg.SMTP.Username, Password: cfg.SMTP.Password,
 		ImplicitTLS: cfg.SMTP.ImplicitTLS,
 		From:        cfg.MailFrom, FromName: cfg.AppName,
-		Timeout: smtpTimeout,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("SMTP_URL: %w", err)

@@ -19,9 +19,6 @@ import (
 // pendingSetup is how long a TOTP setup waits for its first code.
 const pendingSetup = 10 * time.Minute
 
-// recoveryCodeCount is how many recovery codes a user holds.
-const recoveryCodeCount = 10
-
 // SecondFactorRequired is login's (and resetPassword's) answer when the
 // password was right and TOTP is on: the caller sets the pending cookie.
 func SecondFactorRequired() error {
@@ -98,7 +95,7 @@ func (s *Service) ConfirmTotpSetup(ctx context.Context, userID, code, clientIP s
 	if err := s.checkCode(ctx, u, secret, code, false, clientIP); err != nil {
 		return nil, err
 	}
-	codes, hashes, err := totp.NewRecoveryCodes(recoveryCodeCount)
+	codes, hashes, err := totp.NewRecoveryCodes(totp.RecoveryCodeCount)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +151,7 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, userID, currentPa
 	if err := s.checkCurrentPassword(ctx, u, "currentPassword", currentPassword, clientIP); err != nil {
 		return nil, err
 	}
-	codes, hashes, err := totp.NewRecoveryCodes(recoveryCodeCount)
+	codes, hashes, err := totp.NewRecoveryCodes(totp.RecoveryCodeCount)
 	if err != nil {
 		return nil, err
 	}

@@ -16,11 +16,6 @@ import (
 	"github.com/sessiongql/server/internal/apperr"
 )
 
-// DefaultMinPasswordScore is PASSWORD_MIN_SCORE's default: zxcvbn score 1
-// refuses common passwords, keyboard walks, repeats, sequences and the
-// email or name itself, and little else.
-const DefaultMinPasswordScore = 1
-
 // CheckNewPassword applies the rules for a password being set (register,
 // change, reset) to the input named field: CheckPassword, then a zxcvbn
 // 4.4.2 score of at least minScore (0 to 4; 0 refuses nothing on
